@@ -1,0 +1,52 @@
+/**
+ * The shape of a command. Every command is a plain object in the table in
+ * `src/commands/index.ts`; that table drives parsing, `--help` and shell
+ * completions.
+ */
+import type { Io } from "./io.ts";
+
+export interface OptionSpec {
+  type: "string" | "boolean";
+  short?: string;
+  /** Placeholder for the value in help, such as `N` or `PATH`. */
+  value?: string;
+  description: string;
+  /** The default, as shown in help. */
+  default?: string;
+  multiple?: boolean;
+}
+
+export interface PositionalSpec {
+  name: string;
+  description: string;
+  optional?: boolean;
+}
+
+export type OptionValues = Record<string, string | boolean | string[] | undefined>;
+
+export interface CommandInput {
+  values: OptionValues;
+  positionals: string[];
+  io: Io;
+}
+
+export interface Command {
+  name: string;
+  /** One line for the command list. */
+  summary: string;
+  /** Paragraphs shown under the usage line in `vmaudit CMD --help`. */
+  description?: string;
+  /** Internal commands (the stress worker) are left out of help and completions. */
+  hidden?: boolean;
+  options: Record<string, OptionSpec>;
+  positionals?: PositionalSpec[];
+  examples?: string[];
+  /** Returns the exit code. Expected failures throw ExitError. */
+  run(input: CommandInput): number | Promise<number>;
+}
+
+/** Options every command accepts; added by the parser, listed in every help. */
+export const COMMON_OPTIONS: Record<string, OptionSpec> = {
+  help: { type: "boolean", short: "h", description: "Show this help" },
+  "no-color": { type: "boolean", description: "Never colour the output (also: NO_COLOR=1)" },
+};

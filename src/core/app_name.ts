@@ -1,0 +1,142 @@
+/**
+ * Group processes into applications from their argv. Pure.
+ *
+ * Wrappers are looked through (Flatpak's bwrap, zypak-helper), interpreters
+ * are named by their script, Electron apps by their .asar or profile
+ * directory, and Wine apps by their .exe.
+ */
+
+export type AppKind = "plain" | "python" | "electron" | "electron-helper" | "wine";
+
+export interface AppName {
+  name: string;
+  kind: AppKind;
+}
+
+const PYTHON = /^python(\d+(\.\d+)*)?$/;
+/** Python options that take the next argument as their value. */
+const PYTHON_VALUE_OPTIONS = new Set(["-W", "-X", "--check-hash-based-pycs"]);
+const DRIVE = /^[A-Za-z]:\\/;
+const CODE_LABEL_MAX = 40;
+
+function basename(path: string): string {
+  const i = path.lastIndexOf("/");
+  return i === -1 ? path : path.slice(i + 1);
+}
+
+/**
+ * Some containers put the whole command line in one argv string. Split it the
+ * way a human would read it, so the rules below see a program name.
+ */
+function splitSingleString(arg: string): string[] {
+  if (DRIVE.test(arg)) {
+    const m = /\.exe/i.exec(arg);
+    if (m) {
+      const end = m.index + m[0].length;
+      const rest = arg.slice(end).trim();
+      return rest ? [arg.slice(0, end), ...rest.split(/\s+/)] : [arg.slice(0, end)];
+    }
+    return [arg];
+  }
+  const flag = / -{1,2}[A-Za-z]/.exec(arg);
+  if (flag) return [arg.slice(0, flag.index), ...arg.slice(flag.index + 1).split(/\s+/)];
+  return [arg];
+}
+
+function afterSeparator(argv: string[], separator: string): string[] | undefined {
+  const i = argv.indexOf(separator, 1);
+  return i === -1 || i === argv.length - 1 ? undefined : argv.slice(i + 1);
+}
+
+function pythonApp(argv: string[]): AppName | undefined {
+  const interp = basename(argv[0] ?? "");
+  for (let i = 1; i < argv.length; i++) {
+    const arg = argv[i] ?? "";
+    if (arg === "-c") {
+      const firstLine = (argv[i + 1] ?? "").split("\n")[0]?.trim() ?? "";
+      const label = firstLine.length > CODE_LABEL_MAX ? `${firstLine.slice(0, CODE_LABEL_MAX)}…` : firstLine;
+      return { name: `${interp} -c '${label}'`, kind: "python" };
+    }
+    if (arg === "-m") {
+      const mod = argv[i + 1];
+      return mod ? { name: mod, kind: "python" } : undefined;
+    }
+    if (PYTHON_VALUE_OPTIONS.has(arg)) {
+      i++;
+      continue;
+    }
+    if (arg === "-" || !arg.startsWith("-")) return { name: arg, kind: "python" };
+  }
+  return undefined;
+}
+
+function asarApp(argv: string[]): AppName | undefined {
+  for (const arg of argv) {
+    if (!arg.includes(".asar")) continue;
+    const eq = arg.startsWith("-") ? arg.indexOf("=") : -1;
+    return { name: eq === -1 ? arg : arg.slice(eq + 1), kind: "electron" };
+  }
+  return undefined;
+}
+
+function electronHelper(argv: string[]): AppName | undefined {
+  if (argv[0] !== "/proc/self/exe") return undefined;
+  for (let i = 1; i < argv.length; i++) {
+    const arg = argv[i] ?? "";
+    if (arg.startsWith("--user-data-dir=")) {
+      return { name: `${arg.slice("--user-data-dir=".length)} (electron helper)`, kind: "electron-helper" };
+    }
+    if (arg === "--user-data-dir" && argv[i + 1]) {
+      return { name: `${argv[i + 1]} (electron helper)`, kind: "electron-helper" };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The application a command line belongs to.
+ *
+ * @example
+ * detectApp(["/usr/bin/python3", "-u", "/opt/app/server.py"]); // { name: "/opt/app/server.py", kind: "python" }
+ * detectApp(["C:\\Games\\game.exe"]); // { name: "C:\\Games\\game.exe", kind: "wine" }
+ */
+export function detectApp(argvIn: readonly string[]): AppName {
+  let argv = [...argvIn];
+  if (argv.length === 1 && argv[0]?.includes(" ")) argv = splitSingleString(argv[0]);
+  const first = argv[0] ?? "";
+  const prog = basename(first);
+
+  if (prog === "bwrap") {
+    const inner = afterSeparator(argv, "--");
+    if (inner) return detectApp(inner);
+  }
+  if (prog === "zypak-helper") {
+    const inner = afterSeparator(argv, "-");
+    if (inner) return detectApp(inner);
+  }
+  if (PYTHON.test(prog)) {
+    const app = pythonApp(argv);
+    if (app) return app;
+  }
+  const asar = asarApp(argv);
+  if (asar) return asar;
+  const helper = electronHelper(argv);
+  if (helper) return helper;
+  if (/\.exe$/i.test(first)) return { name: first, kind: "wine" };
+  return { name: first, kind: "plain" };
+}
+
+/**
+ * The argv of a process from its NUL-separated cmdline bytes, or an empty
+ * array when there are none (kernel threads, zombies, or a process that
+ * cleared its argv).
+ *
+ * @example
+ * parseCmdline(Buffer.from("ls\0-l\0")); // ["ls", "-l"]
+ */
+export function parseCmdline(bytes: Uint8Array): string[] {
+  if (bytes.length === 0) return [];
+  let text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("utf8");
+  if (text.endsWith("\0")) text = text.slice(0, -1);
+  return text.split("\0");
+}

@@ -1,0 +1,85 @@
+/**
+ * Small reads of per-process files under a proc root: the pid list, cmdline,
+ * comm, owner and kernel-thread flag.
+ */
+import { closeSync, openSync, readdirSync, readSync, statSync } from "node:fs";
+import { parseCmdline } from "../core/app_name.ts";
+
+/** include/linux/sched.h: PF_KTHREAD, "I am a kernel thread". */
+const PF_KTHREAD = 0x00200000;
+
+/**
+ * The numeric entries of a proc root, in ascending order.
+ *
+ * @example
+ * listPids("/proc").includes(1); // true
+ */
+export function listPids(procfs: string): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync(procfs)) {
+    const c = name.charCodeAt(0);
+    if (c >= 48 && c <= 57 && /^[0-9]+$/.test(name)) pids.push(Number(name));
+  }
+  return pids.sort((a, b) => a - b);
+}
+
+/** Read a small file into `buf`; undefined when it cannot be read. */
+export function readSmall(path: string, buf: Buffer): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch {
+    return undefined;
+  }
+  try {
+    let len = 0;
+    for (;;) {
+      if (len === buf.length) break;
+      const n = readSync(fd, buf, len, buf.length - len, null);
+      if (n === 0) break;
+      len += n;
+    }
+    return buf.subarray(0, len);
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The argv of a process, or [] when cmdline is empty or unreadable. */
+export function readArgv(procfs: string, pid: number, buf: Buffer): string[] {
+  const bytes = readSmall(`${procfs}/${pid}/cmdline`, buf);
+  return bytes ? parseCmdline(bytes) : [];
+}
+
+/** The `comm` name of a process, or undefined. */
+export function readComm(procfs: string, pid: number, buf: Buffer): string | undefined {
+  const bytes = readSmall(`${procfs}/${pid}/comm`, buf);
+  const comm = bytes?.toString("utf8").replace(/\n$/, "");
+  return comm ? comm : undefined;
+}
+
+/** The uid owning a process (the owner of its /proc directory), or undefined. */
+export function readUid(procfs: string, pid: number): number | undefined {
+  try {
+    return statSync(`${procfs}/${pid}`).uid;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether a pid is a kernel thread, from the flags field of /proc/PID/stat.
+ * Undefined when stat cannot be read (the process is gone).
+ */
+export function isKernelThread(procfs: string, pid: number, buf: Buffer): boolean | undefined {
+  const bytes = readSmall(`${procfs}/${pid}/stat`, buf);
+  if (!bytes) return undefined;
+  const text = bytes.toString("latin1");
+  // comm is in parentheses and may hold spaces; fields resume after the last ')'.
+  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  // After comm: state(3) ppid pgrp session tty_nr tpgid flags(9) -> index 6.
+  const flags = Number(fields[6]);
+  return Number.isFinite(flags) ? (flags & PF_KTHREAD) !== 0 : undefined;
+}

@@ -1,0 +1,118 @@
+/**
+ * The I/O half of a scan: walk a proc root and read every process's VMA count,
+ * argv and owner. Everything after this is pure (report.ts).
+ */
+import { statSync } from "node:fs";
+import { EXIT_FAILURE, ExitError, errnoCode } from "../errors.ts";
+import { READ_BUFFER_BYTES, readMapsCount } from "../proc/maps.ts";
+import { isKernelThread, listPids, readArgv, readComm, readUid } from "../proc/process.ts";
+import { loadUsers } from "../proc/users.ts";
+
+export interface ProcessSample {
+  pid: number;
+  vmas: number;
+  uid: number | undefined;
+  user: string;
+  /** From cmdline; empty when the process has none. */
+  argv: string[];
+  /** From comm, read only when argv is empty. */
+  comm: string | undefined;
+}
+
+export interface Coverage {
+  /** Pids listed under the proc root. */
+  seen: number;
+  /** Processes whose VMAs were counted. */
+  scanned: number;
+  /** Permission denied (EACCES/EPERM): run as root to see them. */
+  unreadable: number;
+  /** Exited between the listing and the read (ENOENT/ESRCH, zombies). */
+  vanished: number;
+  /** Kernel threads have no mm; skipped, not errors. */
+  kernelThreads: number;
+  /** Any other read error, by errno. */
+  errors: Record<string, number>;
+}
+
+export interface Collected {
+  procfs: string;
+  samples: ProcessSample[];
+  coverage: Coverage;
+  /** Wall time of the walk, in milliseconds. */
+  durationMs: number;
+}
+
+/**
+ * Fail with a clear message when `procfs` is missing or not a proc tree.
+ */
+export function assertProcRoot(procfs: string): void {
+  let isDir: boolean;
+  try {
+    isDir = statSync(procfs).isDirectory();
+  } catch (err) {
+    throw new ExitError(EXIT_FAILURE, `Cannot scan "${procfs}": ${errnoCode(err) ?? "cannot stat it"}`);
+  }
+  if (!isDir) throw new ExitError(EXIT_FAILURE, `Cannot scan "${procfs}": not a directory`);
+}
+
+/** Reused buffers, so a scan allocates almost nothing per process. */
+export interface ScanBuffers {
+  maps: Buffer;
+  small: Buffer;
+}
+
+export function newScanBuffers(): ScanBuffers {
+  return { maps: Buffer.allocUnsafe(READ_BUFFER_BYTES), small: Buffer.allocUnsafe(64 * 1024) };
+}
+
+/**
+ * Read every process under `procfs`.
+ *
+ * @example
+ * const { samples, coverage } = collectProcesses("/proc");
+ */
+export function collectProcesses(
+  procfs = "/proc",
+  opts: { passwd?: string; buffers?: ScanBuffers } = {},
+): Collected {
+  assertProcRoot(procfs);
+  const started = performance.now();
+  const pids = listPids(procfs);
+  if (pids.length === 0) {
+    throw new ExitError(EXIT_FAILURE, `Cannot scan "${procfs}": no process directories, so it is not a proc tree`);
+  }
+  const users = loadUsers(opts.passwd);
+  const { maps, small } = opts.buffers ?? newScanBuffers();
+  const coverage: Coverage = { seen: pids.length, scanned: 0, unreadable: 0, vanished: 0, kernelThreads: 0, errors: {} };
+  const samples: ProcessSample[] = [];
+
+  for (const pid of pids) {
+    const result = readMapsCount(`${procfs}/${pid}/maps`, maps);
+    switch (result.kind) {
+      case "denied":
+        coverage.unreadable++;
+        continue;
+      case "vanished":
+        coverage.vanished++;
+        continue;
+      case "error":
+        coverage.errors[result.code] = (coverage.errors[result.code] ?? 0) + 1;
+        continue;
+      case "empty":
+        // Kernel threads have no mm. A non-kernel process with empty maps is a
+        // zombie or was exiting: it vanished for our purposes.
+        if (isKernelThread(procfs, pid, small)) coverage.kernelThreads++;
+        else coverage.vanished++;
+        continue;
+      case "ok": {
+        const uid = readUid(procfs, pid);
+        const argv = readArgv(procfs, pid, small);
+        const comm = argv.length === 0 ? readComm(procfs, pid, small) : undefined;
+        const user = uid === undefined ? "?" : (users.get(uid) ?? String(uid));
+        samples.push({ pid, vmas: result.vmas, uid, user, argv, comm });
+        coverage.scanned++;
+      }
+    }
+  }
+  return { procfs, samples, coverage, durationMs: performance.now() - started };
+}

@@ -1,0 +1,229 @@
+/**
+ * The pure half of a scan: from collected samples and kernel facts to the
+ * report that every renderer (text, JSON, later Prometheus) reads.
+ */
+import { anonymiser } from "../core/anonymise.ts";
+import { type AppKind, detectApp } from "../core/app_name.ts";
+import {
+  DEFAULT_VMA_OBJSIZE,
+  DOS_RISK_THRESHOLD,
+  type Headroom,
+  headroomUnder,
+  type Recommendation,
+  recommendLimit,
+  worstCaseKernelBytes,
+} from "../core/recommend.ts";
+import type { SlabCache, SlabRead } from "../proc/kernel.ts";
+import type { Collected, Coverage, ProcessSample } from "./collect.ts";
+
+export const SCAN_SCHEMA_VERSION = 1;
+
+export interface ScanOptions {
+  /** How many processes to list. */
+  top: number;
+  headroom: number;
+  round: number;
+  /** The largest VMA count expected for any process, if the user gave one. */
+  vma: number | undefined;
+  /** The invoking user's name, replaced by `<user>` in command lines. */
+  anonymiseUser: string | undefined;
+}
+
+export interface KernelFacts {
+  maxMapCount: number | undefined;
+  slab: SlabRead;
+}
+
+export interface ProcessRow {
+  pid: number;
+  vmas: number;
+  user: string;
+  app: string;
+  appKind: AppKind;
+  argv: string[];
+  /** argv joined with spaces, for display. */
+  commandLine: string;
+}
+
+export interface AppStats {
+  name: string;
+  kind: AppKind;
+  instances: number;
+  max: number;
+  /** Rounded to the nearest integer. */
+  mean: number;
+  min: number;
+  total: number;
+}
+
+export interface DosRisk {
+  /** limit x objsize: the kernel memory one process may pin. */
+  worstCaseBytes: number;
+  objsize: number;
+  objsizeSource: "slabinfo" | "assumed";
+}
+
+export interface RecommendationRow {
+  basis: "top-process" | "expected-peak";
+  /** The process the peak came from (top-process basis). */
+  pid: number | undefined;
+  app: string | undefined;
+  peak: number;
+  recommendation: Recommendation;
+  /** Room under the current limit; undefined when the limit is unknown. */
+  current: Headroom | undefined;
+  recommended: Headroom;
+  /** Set when the recommended limit is above 1048576. */
+  dosRisk: DosRisk | undefined;
+}
+
+export interface ScanReport {
+  schemaVersion: typeof SCAN_SCHEMA_VERSION;
+  generatedAt: string;
+  procfs: string;
+  durationMs: number;
+  /** vm.max_map_count is a per-process limit, not a system-wide total. */
+  limitScope: "per-process";
+  maxMapCount: number | null;
+  totalVmas: number;
+  processCount: number;
+  topProcesses: ProcessRow[];
+  applications: AppStats[];
+  kernel: {
+    maxMapCount: number | null;
+    vmaSlab: (SlabCache & { activeBytes: number; totalBytes: number }) | null;
+    vmaSlabUnavailable: string | null;
+  };
+  settings: { headroom: number; round: number; vma: number | null; top: number };
+  recommendations: RecommendationRow[];
+  coverage: Coverage;
+  warnings: string[];
+}
+
+/** The application of a sample: from argv, else comm, else `[pid N]`. */
+export function appOf(sample: ProcessSample): { name: string; kind: AppKind } {
+  if (sample.argv.length > 0 && sample.argv.some((a) => a !== "")) return detectApp(sample.argv);
+  if (sample.comm) return { name: sample.comm, kind: "plain" };
+  return { name: `[pid ${sample.pid}]`, kind: "plain" };
+}
+
+/**
+ * Per-application statistics, sorted by max descending, then name ascending.
+ *
+ * @example
+ * appStatistics([{ app: "a", appKind: "plain", vmas: 3 }, { app: "a", appKind: "plain", vmas: 4 }])[0]?.mean; // 4
+ */
+export function appStatistics(rows: readonly Pick<ProcessRow, "app" | "appKind" | "vmas">[]): AppStats[] {
+  const byName = new Map<string, AppStats>();
+  for (const row of rows) {
+    const s = byName.get(row.app);
+    if (!s) {
+      byName.set(row.app, { name: row.app, kind: row.appKind, instances: 1, max: row.vmas, mean: 0, min: row.vmas, total: row.vmas });
+      continue;
+    }
+    s.instances++;
+    s.total += row.vmas;
+    if (row.vmas > s.max) s.max = row.vmas;
+    if (row.vmas < s.min) s.min = row.vmas;
+  }
+  const stats = [...byName.values()];
+  for (const s of stats) s.mean = Math.round(s.total / s.instances);
+  return stats.sort((a, b) => b.max - a.max || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/**
+ * A recommendation row for one peak, with the room under the current and the
+ * recommended limit and the DoS note above 1048576.
+ */
+export function recommendationFor(
+  peak: number,
+  opts: { headroom: number; round: number; maxMapCount: number | undefined; objsize: number | undefined },
+  basis: RecommendationRow["basis"],
+  source?: { pid: number; app: string },
+): RecommendationRow {
+  const recommendation = recommendLimit({ peak, headroom: opts.headroom, round: opts.round });
+  const objsize = opts.objsize ?? DEFAULT_VMA_OBJSIZE;
+  return {
+    basis,
+    pid: source?.pid,
+    app: source?.app,
+    peak,
+    recommendation,
+    current: opts.maxMapCount === undefined ? undefined : headroomUnder(opts.maxMapCount, peak),
+    recommended: headroomUnder(recommendation.limit, peak),
+    dosRisk:
+      recommendation.limit > DOS_RISK_THRESHOLD
+        ? {
+            worstCaseBytes: worstCaseKernelBytes(recommendation.limit, objsize),
+            objsize,
+            objsizeSource: opts.objsize === undefined ? "assumed" : "slabinfo",
+          }
+        : undefined,
+  };
+}
+
+/**
+ * Build the scan report.
+ *
+ * @example
+ * const report = buildScanReport(collectProcesses("/proc"), kernel, options, new Date());
+ */
+export function buildScanReport(
+  collected: Collected,
+  kernel: KernelFacts,
+  options: ScanOptions,
+  now: Date,
+  warnings: string[] = [],
+): ScanReport {
+  const hide = anonymiser(options.anonymiseUser);
+  const rows: ProcessRow[] = collected.samples.map((s) => {
+    const app = appOf(s);
+    const argv = s.argv.map(hide);
+    return {
+      pid: s.pid,
+      vmas: s.vmas,
+      user: hide(s.user),
+      app: hide(app.name),
+      appKind: app.kind,
+      argv,
+      commandLine: argv.length ? argv.join(" ") : `[${s.comm ?? `pid ${s.pid}`}]`,
+    };
+  });
+  rows.sort((a, b) => b.vmas - a.vmas || a.pid - b.pid);
+  const totalVmas = rows.reduce((sum, r) => sum + r.vmas, 0);
+  const slab = kernel.slab.ok ? kernel.slab.slab : undefined;
+  const engine = {
+    headroom: options.headroom,
+    round: options.round,
+    maxMapCount: kernel.maxMapCount,
+    objsize: slab?.objsize,
+  };
+  const recommendations: RecommendationRow[] = [];
+  const top = rows[0];
+  if (top) recommendations.push(recommendationFor(top.vmas, engine, "top-process", { pid: top.pid, app: top.app }));
+  if (options.vma !== undefined) recommendations.push(recommendationFor(options.vma, engine, "expected-peak"));
+
+  return {
+    schemaVersion: SCAN_SCHEMA_VERSION,
+    generatedAt: now.toISOString(),
+    procfs: collected.procfs,
+    durationMs: Math.round(collected.durationMs * 1000) / 1000,
+    limitScope: "per-process",
+    maxMapCount: kernel.maxMapCount ?? null,
+    totalVmas,
+    processCount: rows.length,
+    topProcesses: rows.slice(0, options.top),
+    applications: appStatistics(rows),
+    kernel: {
+      maxMapCount: kernel.maxMapCount ?? null,
+      vmaSlab: slab
+        ? { ...slab, activeBytes: slab.activeObjects * slab.objsize, totalBytes: slab.totalObjects * slab.objsize }
+        : null,
+      vmaSlabUnavailable: kernel.slab.ok ? null : kernel.slab.reason,
+    },
+    settings: { headroom: options.headroom, round: options.round, vma: options.vma ?? null, top: options.top },
+    recommendations,
+    coverage: collected.coverage,
+    warnings,
+  };
+}
