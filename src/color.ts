@@ -52,7 +52,14 @@ const identity = (s: string): string => s;
  */
 export function palette(enabled: boolean): Palette {
   if (!enabled) {
-    return { enabled, red: identity, yellow: identity, green: identity, bold: identity, dim: identity };
+    return {
+      enabled,
+      red: identity,
+      yellow: identity,
+      green: identity,
+      bold: identity,
+      dim: identity,
+    };
   }
   return {
     enabled,

@@ -17,9 +17,15 @@ export const ENOMEM = 12;
 export const EEXIST = 17;
 
 const SYMBOLS = {
-  mmap: { args: [FFIType.u64, FFIType.u64, FFIType.i32, FFIType.i32, FFIType.i32, FFIType.i64], returns: FFIType.i64 },
+  mmap: {
+    args: [FFIType.u64, FFIType.u64, FFIType.i32, FFIType.i32, FFIType.i32, FFIType.i64],
+    returns: FFIType.i64,
+  },
   munmap: { args: [FFIType.u64, FFIType.u64], returns: FFIType.i32 },
-  prctl: { args: [FFIType.i32, FFIType.u64, FFIType.u64, FFIType.u64, FFIType.u64], returns: FFIType.i32 },
+  prctl: {
+    args: [FFIType.i32, FFIType.u64, FFIType.u64, FFIType.u64, FFIType.u64],
+    returns: FFIType.i32,
+  },
   getpagesize: { args: [], returns: FFIType.i32 },
   __errno_location: { args: [], returns: FFIType.ptr },
 } as const;

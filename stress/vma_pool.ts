@@ -4,7 +4,16 @@
  * on both sides, in a region far from the process's other mappings. Pages are
  * never touched, so they cost no RAM, only one vm_area_struct each.
  */
-import { EEXIST, errno, libc, MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_NORESERVE, MAP_PRIVATE, PROT_READ } from "./libc.ts";
+import {
+  EEXIST,
+  errno,
+  libc,
+  MAP_ANONYMOUS,
+  MAP_FIXED_NOREPLACE,
+  MAP_NORESERVE,
+  MAP_PRIVATE,
+  PROT_READ,
+} from "./libc.ts";
 
 /**
  * Where the pool starts: 16 TiB, well above the heap and below the mmap base
@@ -40,7 +49,14 @@ export class VmaPool {
     const step = BigInt(this.pageSize) * 2n;
     for (;;) {
       const addr = this.next;
-      const r = c.mmap(addr, BigInt(this.pageSize), PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0n);
+      const r = c.mmap(
+        addr,
+        BigInt(this.pageSize),
+        PROT_READ,
+        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE,
+        -1,
+        0n,
+      );
       if (r !== -1n) {
         this.next = addr + step;
         this.addrs.push(BigInt(r));

@@ -3,7 +3,7 @@
  * spells and checks them the same way.
  */
 import { userInfo } from "node:os";
-import { palette, type Palette, useColor } from "../color.ts";
+import { type Palette, palette, useColor } from "../color.ts";
 import { DEFAULT_HEADROOM, DEFAULT_ROUND, MIN_HEADROOM } from "../core/recommend.ts";
 import { UsageError } from "../errors.ts";
 import type { OptionSpec, OptionValues } from "./command.ts";

@@ -19,7 +19,8 @@ export interface ParsedArgs {
  */
 export function parseCommandArgs(command: Command, args: string[]): ParsedArgs {
   const options = { ...COMMON_OPTIONS, ...command.options };
-  const spec: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = {};
+  const spec: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> =
+    {};
   for (const [name, opt] of Object.entries(options)) {
     spec[name] = { type: opt.type };
     if (opt.short) spec[name].short = opt.short;
@@ -36,7 +37,10 @@ export function parseCommandArgs(command: Command, args: string[]): ParsedArgs {
   const allowed = command.positionals ?? [];
   if (parsed.positionals.length > allowed.length) {
     const extra = parsed.positionals[allowed.length];
-    throw new UsageError(`Unexpected argument "${extra}" for 'vmaudit ${command.name}'`, command.name);
+    throw new UsageError(
+      `Unexpected argument "${extra}" for 'vmaudit ${command.name}'`,
+      command.name,
+    );
   }
   const required = allowed.filter((p) => !p.optional);
   if (parsed.positionals.length < required.length) {
@@ -59,6 +63,11 @@ function describeParseError(err: unknown, command: Command, args: string[]): str
     const name = flag.replace(/^-+/, "").split("=")[0] ?? "";
     const long = resolveOptionName(command, name);
     if (long && command.options[long]?.type === "string") {
+      // parseArgs reads `--top -1` as a flag with its value missing.
+      const next = args[args.indexOf(flag) + 1];
+      if (next !== undefined && /^-[0-9.]/.test(next)) {
+        return `Cannot parse --${long} "${next}": negative values are not allowed`;
+      }
       const placeholder = command.options[long]?.value ?? "VALUE";
       return `Option --${long} needs a value: --${long} ${placeholder}`;
     }

@@ -59,7 +59,8 @@ export async function runMain(
 function findCommand(commands: readonly Command[], name: string): Command {
   const command = commands.find((c) => c.name === name);
   if (command) return command;
-  if (name.startsWith("-")) throw new UsageError(`Unknown option "${name}": expected a command first`);
+  if (name.startsWith("-"))
+    throw new UsageError(`Unknown option "${name}": expected a command first`);
   const visible = commands.filter((c) => !c.hidden).map((c) => c.name);
   throw new UsageError(`Unknown command "${name}": expected one of ${visible.join(", ")}`);
 }

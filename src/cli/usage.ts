@@ -31,7 +31,11 @@ export function renderCommandUsage(command: Command): string {
   const pos = (command.positionals ?? [])
     .map((p) => (p.optional ? `[${p.name}]` : p.name))
     .join(" ");
-  const lines = [`Usage: vmaudit ${command.name} [options]${pos ? ` ${pos}` : ""}`, "", command.summary];
+  const lines = [
+    `Usage: vmaudit ${command.name} [options]${pos ? ` ${pos}` : ""}`,
+    "",
+    command.summary,
+  ];
   if (command.description) lines.push("", command.description.trim());
   if (command.positionals?.length) {
     lines.push("", "Arguments:");

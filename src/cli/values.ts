@@ -32,7 +32,10 @@ export function parsePositiveInt(
   const value = Number(digits);
   if (digits.length > 16 || value > max) {
     const why = max === INT_MAX ? " (vm.max_map_count is a C int)" : "";
-    throw new UsageError(`Cannot use ${name} "${raw}": expected at most ${max}${why}`, opts.command);
+    throw new UsageError(
+      `Cannot use ${name} "${raw}": expected at most ${max}${why}`,
+      opts.command,
+    );
   }
   if (value < min) {
     throw new UsageError(`Cannot use ${name} "${raw}": expected ${expected}`, opts.command);
@@ -48,7 +51,10 @@ export function parsePositiveInt(
  */
 export function parseDecimal(name: string, raw: string, command?: string): number {
   if (!/^[0-9]+(\.[0-9]+)?$/.test(raw)) {
-    throw new UsageError(`Cannot parse ${name} "${raw}": expected a decimal number such as 1.5`, command);
+    throw new UsageError(
+      `Cannot parse ${name} "${raw}": expected a decimal number such as 1.5`,
+      command,
+    );
   }
   return Number(raw);
 }

@@ -52,16 +52,27 @@ vm.max_map_count limits each process on its own. The recommendation is the
 largest count of any one process times --headroom, rounded up to --round, and
 never below the kernel default of 65530.`,
   options: {
-    top: { type: "string", value: "N", description: "How many processes to list", default: String(DEFAULT_TOP) },
+    top: {
+      type: "string",
+      value: "N",
+      description: "How many processes to list",
+      default: String(DEFAULT_TOP),
+    },
     ...RECOMMEND_OPTIONS,
     ...JSON_OPTION,
     ...PROCFS_OPTION,
   },
-  examples: ["sudo vmaudit scan", "sudo vmaudit scan --vma 80000 --headroom 1.25", "vmaudit scan --json | jq .recommendations"],
+  examples: [
+    "sudo vmaudit scan",
+    "sudo vmaudit scan --vma 80000 --headroom 1.25",
+    "vmaudit scan --json | jq .recommendations",
+  ],
   run({ values, io }) {
     const opts = parseScanOptions(values, io.env);
     const report = scanSystem(opts);
-    io.stdout(opts.json ? renderScanJson(report) : renderScanText(report, stdoutPalette(io, values)));
+    io.stdout(
+      opts.json ? renderScanJson(report) : renderScanText(report, stdoutPalette(io, values)),
+    );
     return EXIT_OK;
   },
 };

@@ -54,7 +54,8 @@ function pythonApp(argv: string[]): AppName | undefined {
     const arg = argv[i] ?? "";
     if (arg === "-c") {
       const firstLine = (argv[i + 1] ?? "").split("\n")[0]?.trim() ?? "";
-      const label = firstLine.length > CODE_LABEL_MAX ? `${firstLine.slice(0, CODE_LABEL_MAX)}…` : firstLine;
+      const label =
+        firstLine.length > CODE_LABEL_MAX ? `${firstLine.slice(0, CODE_LABEL_MAX)}…` : firstLine;
       return { name: `${interp} -c '${label}'`, kind: "python" };
     }
     if (arg === "-m") {
@@ -84,7 +85,10 @@ function electronHelper(argv: string[]): AppName | undefined {
   for (let i = 1; i < argv.length; i++) {
     const arg = argv[i] ?? "";
     if (arg.startsWith("--user-data-dir=")) {
-      return { name: `${arg.slice("--user-data-dir=".length)} (electron helper)`, kind: "electron-helper" };
+      return {
+        name: `${arg.slice("--user-data-dir=".length)} (electron helper)`,
+        kind: "electron-helper",
+      };
     }
     if (arg === "--user-data-dir" && argv[i + 1]) {
       return { name: `${argv[i + 1]} (electron helper)`, kind: "electron-helper" };

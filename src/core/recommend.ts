@@ -83,7 +83,8 @@ export function recommendLimit(input: RecommendInput): Recommendation {
   const { peak, headroom, round } = input;
   const raw = ceilTimes(peak, headroom);
   const base = { peak, headroom, round, raw };
-  if (raw <= KERNEL_DEFAULT_LIMIT) return { ...base, limit: KERNEL_DEFAULT_LIMIT, reason: "kernel-default" };
+  if (raw <= KERNEL_DEFAULT_LIMIT)
+    return { ...base, limit: KERNEL_DEFAULT_LIMIT, reason: "kernel-default" };
   const rounded = Math.ceil(raw / round) * round;
   if (rounded > INT_MAX) return { ...base, limit: INT_MAX, reason: "int-max" };
   if (rounded >= RESERVED_FIRST && rounded <= RESERVED_LAST) {

@@ -65,5 +65,7 @@ export function readVmaSlab(procfs: string): SlabRead {
     return { ok: false, reason: `cannot read ${procfs}/slabinfo (${code ?? "error"})` };
   }
   const slab = parseVmaSlab(text);
-  return slab ? { ok: true, slab } : { ok: false, reason: "no vm_area_struct cache in /proc/slabinfo" };
+  return slab
+    ? { ok: true, slab }
+    : { ok: false, reason: "no vm_area_struct cache in /proc/slabinfo" };
 }

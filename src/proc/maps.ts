@@ -4,8 +4,8 @@
  * and /proc files report size 0, so we read until EOF.
  */
 import { closeSync, openSync, readSync } from "node:fs";
-import { errnoCode } from "../errors.ts";
 import { VmaCounter } from "../core/vma_counter.ts";
+import { errnoCode } from "../errors.ts";
 
 /** 1 MiB: far above the 64 KiB minimum, so a 60k-VMA process needs ~3 reads. */
 export const READ_BUFFER_BYTES = 1 << 20;

@@ -14,7 +14,8 @@ export function parsePasswd(text: string): Map<number, string> {
   const users = new Map<number, string>();
   for (const line of text.split("\n")) {
     const [name, , uid] = line.split(":");
-    if (name && uid && /^[0-9]+$/.test(uid) && !users.has(Number(uid))) users.set(Number(uid), name);
+    if (name && uid && /^[0-9]+$/.test(uid) && !users.has(Number(uid)))
+      users.set(Number(uid), name);
   }
   return users;
 }

@@ -22,12 +22,23 @@ function pad(s: string, width: number, align: Align): string {
  * @example
  * renderTable(["A", "B"], [["1", "x"]], ["right", "left"]); // "  A  B\n  1  x\n"
  */
-export function renderTable(headers: string[], rows: string[][], align: Align[], indent = "  "): string {
-  const widths = headers.map((h, i) => Math.max(visibleWidth(h), ...rows.map((r) => visibleWidth(r[i] ?? ""))));
+export function renderTable(
+  headers: string[],
+  rows: string[][],
+  align: Align[],
+  indent = "  ",
+): string {
+  const widths = headers.map((h, i) =>
+    Math.max(visibleWidth(h), ...rows.map((r) => visibleWidth(r[i] ?? ""))),
+  );
   const line = (cells: string[]) =>
     indent +
     cells
-      .map((c, i) => (i === cells.length - 1 && align[i] !== "right" ? c : pad(c, widths[i] ?? 0, align[i] ?? "left")))
+      .map((c, i) =>
+        i === cells.length - 1 && align[i] !== "right"
+          ? c
+          : pad(c, widths[i] ?? 0, align[i] ?? "left"),
+      )
       .join("  ");
   return `${[line(headers), ...rows.map(line)].join("\n")}\n`;
 }

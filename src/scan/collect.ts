@@ -40,6 +40,8 @@ export interface Collected {
   coverage: Coverage;
   /** Wall time of the walk, in milliseconds. */
   durationMs: number;
+  /** Whether the walk ran as root (then "permission denied" means a protected process). */
+  asRoot: boolean;
 }
 
 /**
@@ -50,7 +52,10 @@ export function assertProcRoot(procfs: string): void {
   try {
     isDir = statSync(procfs).isDirectory();
   } catch (err) {
-    throw new ExitError(EXIT_FAILURE, `Cannot scan "${procfs}": ${errnoCode(err) ?? "cannot stat it"}`);
+    throw new ExitError(
+      EXIT_FAILURE,
+      `Cannot scan "${procfs}": ${errnoCode(err) ?? "cannot stat it"}`,
+    );
   }
   if (!isDir) throw new ExitError(EXIT_FAILURE, `Cannot scan "${procfs}": not a directory`);
 }
@@ -79,11 +84,21 @@ export function collectProcesses(
   const started = performance.now();
   const pids = listPids(procfs);
   if (pids.length === 0) {
-    throw new ExitError(EXIT_FAILURE, `Cannot scan "${procfs}": no process directories, so it is not a proc tree`);
+    throw new ExitError(
+      EXIT_FAILURE,
+      `Cannot scan "${procfs}": no process directories, so it is not a proc tree`,
+    );
   }
   const users = loadUsers(opts.passwd);
   const { maps, small } = opts.buffers ?? newScanBuffers();
-  const coverage: Coverage = { seen: pids.length, scanned: 0, unreadable: 0, vanished: 0, kernelThreads: 0, errors: {} };
+  const coverage: Coverage = {
+    seen: pids.length,
+    scanned: 0,
+    unreadable: 0,
+    vanished: 0,
+    kernelThreads: 0,
+    errors: {},
+  };
   const samples: ProcessSample[] = [];
 
   for (const pid of pids) {
@@ -114,5 +129,11 @@ export function collectProcesses(
       }
     }
   }
-  return { procfs, samples, coverage, durationMs: performance.now() - started };
+  return {
+    procfs,
+    samples,
+    coverage,
+    durationMs: performance.now() - started,
+    asRoot: process.geteuid?.() === 0,
+  };
 }

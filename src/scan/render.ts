@@ -68,7 +68,9 @@ export function renderScanText(report: ScanReport, p: Palette): string {
     "",
   );
 
-  out.push(p.bold(`Top ${report.topProcesses.length} of ${report.processCount} processes by VMA count`));
+  out.push(
+    p.bold(`Top ${report.topProcesses.length} of ${report.processCount} processes by VMA count`),
+  );
   out.push(
     renderTable(
       ["VMAS", "PID", "USER", "APPLICATION", "COMMAND"],
@@ -87,12 +89,21 @@ export function renderScanText(report: ScanReport, p: Palette): string {
   out.push(
     renderTable(
       ["APPLICATION", "INSTANCES", "MAX", "MEAN", "MIN"],
-      report.applications.map((a) => [truncate(a.name, 60), String(a.instances), String(a.max), String(a.mean), String(a.min)]),
+      report.applications.map((a) => [
+        truncate(a.name, 60),
+        String(a.instances),
+        String(a.max),
+        String(a.mean),
+        String(a.min),
+      ]),
       ["left", "right", "right", "right", "right"],
     ),
   );
 
-  out.push(`${p.bold("Total VMAs:")} ${report.totalVmas} across ${report.processCount} processes`, "");
+  out.push(
+    `${p.bold("Total VMAs:")} ${report.totalVmas} across ${report.processCount} processes`,
+    "",
+  );
 
   out.push(p.bold("Kernel"));
   const limit = report.kernel.maxMapCount;
@@ -106,8 +117,13 @@ export function renderScanText(report: ScanReport, p: Palette): string {
     "",
   );
 
-  out.push(p.bold(`Recommendation (headroom x${report.settings.headroom}, rounded to ${report.settings.round})`));
-  if (report.recommendations.length === 0) out.push("  No process could be read, so there is no peak to recommend from.");
+  out.push(
+    p.bold(
+      `Recommendation (headroom x${report.settings.headroom}, rounded to ${report.settings.round})`,
+    ),
+  );
+  if (report.recommendations.length === 0)
+    out.push("  No process could be read, so there is no peak to recommend from.");
   for (const row of report.recommendations) out.push(renderRecommendation(row, p));
   out.push("");
 
@@ -115,11 +131,18 @@ export function renderScanText(report: ScanReport, p: Palette): string {
   out.push(p.bold("Coverage"));
   out.push(`  ${c.scanned} processes scanned in ${report.durationMs.toFixed(1)} ms`);
   if (c.unreadable > 0) {
-    out.push(p.yellow(`  ${c.unreadable} could not be read (permission denied): run as root to include them`));
+    out.push(
+      p.yellow(
+        report.asRoot
+          ? `  ${c.unreadable} could not be read even as root (permission denied: a protected process, such as a sandbox's init)`
+          : `  ${c.unreadable} could not be read (permission denied): run as root (sudo vmaudit scan) to include them`,
+      ),
+    );
   }
   out.push(`  ${c.vanished} vanished during the scan`);
   out.push(`  ${c.kernelThreads} kernel threads skipped (they have no VMAs)`);
-  for (const [code, n] of Object.entries(c.errors)) out.push(p.yellow(`  ${n} failed with ${code}`));
+  for (const [code, n] of Object.entries(c.errors))
+    out.push(p.yellow(`  ${n} failed with ${code}`));
   return `${out.join("\n")}\n`;
 }
 

@@ -97,6 +97,8 @@ export interface ScanReport {
   settings: { headroom: number; round: number; vma: number | null; top: number };
   recommendations: RecommendationRow[];
   coverage: Coverage;
+  /** Whether the scan ran as root. */
+  asRoot: boolean;
   warnings: string[];
 }
 
@@ -113,12 +115,22 @@ export function appOf(sample: ProcessSample): { name: string; kind: AppKind } {
  * @example
  * appStatistics([{ app: "a", appKind: "plain", vmas: 3 }, { app: "a", appKind: "plain", vmas: 4 }])[0]?.mean; // 4
  */
-export function appStatistics(rows: readonly Pick<ProcessRow, "app" | "appKind" | "vmas">[]): AppStats[] {
+export function appStatistics(
+  rows: readonly Pick<ProcessRow, "app" | "appKind" | "vmas">[],
+): AppStats[] {
   const byName = new Map<string, AppStats>();
   for (const row of rows) {
     const s = byName.get(row.app);
     if (!s) {
-      byName.set(row.app, { name: row.app, kind: row.appKind, instances: 1, max: row.vmas, mean: 0, min: row.vmas, total: row.vmas });
+      byName.set(row.app, {
+        name: row.app,
+        kind: row.appKind,
+        instances: 1,
+        max: row.vmas,
+        mean: 0,
+        min: row.vmas,
+        total: row.vmas,
+      });
       continue;
     }
     s.instances++;
@@ -137,7 +149,12 @@ export function appStatistics(rows: readonly Pick<ProcessRow, "app" | "appKind" 
  */
 export function recommendationFor(
   peak: number,
-  opts: { headroom: number; round: number; maxMapCount: number | undefined; objsize: number | undefined },
+  opts: {
+    headroom: number;
+    round: number;
+    maxMapCount: number | undefined;
+    objsize: number | undefined;
+  },
   basis: RecommendationRow["basis"],
   source?: { pid: number; app: string },
 ): RecommendationRow {
@@ -200,8 +217,12 @@ export function buildScanReport(
   };
   const recommendations: RecommendationRow[] = [];
   const top = rows[0];
-  if (top) recommendations.push(recommendationFor(top.vmas, engine, "top-process", { pid: top.pid, app: top.app }));
-  if (options.vma !== undefined) recommendations.push(recommendationFor(options.vma, engine, "expected-peak"));
+  if (top)
+    recommendations.push(
+      recommendationFor(top.vmas, engine, "top-process", { pid: top.pid, app: top.app }),
+    );
+  if (options.vma !== undefined)
+    recommendations.push(recommendationFor(options.vma, engine, "expected-peak"));
 
   return {
     schemaVersion: SCAN_SCHEMA_VERSION,
@@ -217,13 +238,23 @@ export function buildScanReport(
     kernel: {
       maxMapCount: kernel.maxMapCount ?? null,
       vmaSlab: slab
-        ? { ...slab, activeBytes: slab.activeObjects * slab.objsize, totalBytes: slab.totalObjects * slab.objsize }
+        ? {
+            ...slab,
+            activeBytes: slab.activeObjects * slab.objsize,
+            totalBytes: slab.totalObjects * slab.objsize,
+          }
         : null,
       vmaSlabUnavailable: kernel.slab.ok ? null : kernel.slab.reason,
     },
-    settings: { headroom: options.headroom, round: options.round, vma: options.vma ?? null, top: options.top },
+    settings: {
+      headroom: options.headroom,
+      round: options.round,
+      vma: options.vma ?? null,
+      top: options.top,
+    },
     recommendations,
     coverage: collected.coverage,
+    asRoot: collected.asRoot,
     warnings,
   };
 }

@@ -1,0 +1,24 @@
+/**
+ * `npm run bench`: every benchmark, printed as ratios against baselines
+ * measured in the same run. Results also go to bench/out/ (not committed).
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { benchScan, printScanBench } from "./scan.ts";
+
+const REPO = join(import.meta.dir, "..");
+const BINARY = join(REPO, "dist", "vmaudit");
+
+async function main(): Promise<void> {
+  const results: Record<string, unknown> = {};
+  const scan = await benchScan(BINARY);
+  printScanBench(scan);
+  results.scan = scan;
+  mkdirSync(join(REPO, "bench", "out"), { recursive: true });
+  writeFileSync(join(REPO, "bench", "out", "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

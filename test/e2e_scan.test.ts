@@ -1,0 +1,99 @@
+/**
+ * End-to-end: the compiled binary against the real kernel.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { countVmas } from "../src/core/vma_counter.ts";
+import { runBinary } from "./helpers/env.ts";
+import { type Holder, spawnHolder } from "./helpers/holder.ts";
+
+const EXTRA = 5000;
+let holder: Holder;
+
+beforeAll(async () => {
+  holder = await spawnHolder(EXTRA);
+});
+afterAll(async () => {
+  await holder?.stop();
+});
+
+/** The child's map_count, read independently of vmaudit: lines minus [vsyscall]. */
+function kernelCount(pid: number): number {
+  const lines = readFileSync(`/proc/${pid}/maps`, "utf8")
+    .split("\n")
+    .filter((l) => l !== "");
+  return lines.length - (lines.at(-1)?.endsWith("[vsyscall]") ? 1 : 0);
+}
+
+describe("vmaudit scan (compiled binary, real /proc)", () => {
+  test("--json prints one JSON document with the schema version and the live limit", () => {
+    const r = runBinary(["scan", "--json"]);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.schemaVersion).toBe(1);
+    expect(report.maxMapCount).toBe(Number(readFileSync("/proc/sys/vm/max_map_count", "utf8")));
+    expect(report.coverage.scanned).toBeGreaterThan(0);
+    expect(report.limitScope).toBe("per-process");
+    expect(r.stdout).not.toContain("\x1b[");
+  });
+
+  test("finds the child with exactly the count the kernel reports", () => {
+    // The child is idle, so its count is stable; read it before and after.
+    const before = kernelCount(holder.pid);
+    const r = runBinary(["scan", "--json", "--top", "1000"]);
+    const after = kernelCount(holder.pid);
+    expect(before).toBe(after);
+    const row = JSON.parse(r.stdout).topProcesses.find(
+      (p: { pid: number }) => p.pid === holder.pid,
+    );
+    expect(row).toBeDefined();
+    expect(row.vmas).toBe(before);
+    // The maps text, counted by the same pure counter, agrees too.
+    expect(countVmas(readFileSync(`/proc/${holder.pid}/maps`))).toBe(before);
+    // And it holds our mappings on top of the runtime's own.
+    expect(row.vmas).toBeGreaterThan(EXTRA);
+    expect(row.argv.at(-1)).toBe(String(EXTRA));
+  });
+
+  test("the text report names the child and explains the per-process limit", () => {
+    const r = runBinary(["scan", "--top", "1000"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("hold_vmas.ts");
+    expect(r.stdout).toMatch(/not a system-wide total/);
+    expect(r.stdout).toMatch(/may contain secrets|can contain secrets/);
+    expect(r.stdout).not.toContain("\x1b["); // NO_COLOR and a pipe
+  });
+
+  test("FORCE_COLOR colours the free percent", () => {
+    const r = runBinary(["scan"], { env: { NO_COLOR: "", FORCE_COLOR: "1" } });
+    const ESC = String.fromCharCode(27);
+    expect(r.stdout).toMatch(new RegExp(`${ESC}\\[32m\\d+\\.\\d%${ESC}\\[39m`));
+  });
+});
+
+describe("exit codes of the compiled binary", () => {
+  const cases: [string[], number, RegExp][] = [
+    [["scan", "--top", "abc"], 2, /Cannot parse --top "abc": expected a positive integer/],
+    [["scan", "--top", "-1"], 2, /--top "-1"/],
+    [["scan", "--headroom", "1.1"], 2, /--headroom "1.1": expected at least 1.2/],
+    [["scan", "--vma", "0"], 2, /--vma "0"/],
+    [["scan", "--vma", "1e99"], 2, /--vma "1e99"/],
+    [["scan", "--frobnicate"], 2, /Unknown option "--frobnicate"/],
+    [["frobnicate"], 2, /Unknown command "frobnicate"/],
+    [["scan", "--procfs", "/does/not/exist"], 1, /Cannot scan "\/does\/not\/exist"/],
+    [["scan", "--procfs", "/usr"], 1, /not a proc tree/],
+  ];
+  for (const [args, code, message] of cases) {
+    test(`vmaudit ${args.join(" ")} exits ${code}`, () => {
+      const r = runBinary(args);
+      expect(r.code).toBe(code);
+      expect(r.stderr).toMatch(message);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).not.toMatch(/internal error/);
+    });
+  }
+  test("--version and --help exit 0", () => {
+    expect(runBinary(["--version"]).stdout).toMatch(/^vmaudit \d+\.\d+\.\d+/);
+    expect(runBinary(["scan", "--help"]).code).toBe(0);
+  });
+});

@@ -1,0 +1,41 @@
+/**
+ * Spawn a child that holds a known number of extra one-page VMAs until it is
+ * stopped. Uses the Bun that runs the tests.
+ */
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+
+export interface Holder {
+  pid: number;
+  mapped: number;
+  stop(): Promise<void>;
+}
+
+export async function spawnHolder(n: number): Promise<Holder> {
+  const child: Subprocess<"pipe", "pipe", "inherit"> = Bun.spawn(
+    [process.execPath, join(import.meta.dir, "hold_vmas.ts"), String(n)],
+    { stdin: "pipe", stdout: "pipe", stderr: "inherit" },
+  );
+  const reader = child.stdout.getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += new TextDecoder().decode(value);
+  }
+  reader.releaseLock();
+  const m = /^ready (\d+)/.exec(text);
+  if (!m) {
+    child.kill();
+    throw new Error(`VMA holder failed: ${text.trim()}`);
+  }
+  return {
+    pid: child.pid,
+    mapped: Number(m[1]),
+    async stop() {
+      child.stdin.end();
+      child.kill();
+      await child.exited;
+    },
+  };
+}
