@@ -9,7 +9,8 @@ export function timeShell(command: string): number {
   const start = performance.now();
   const r = Bun.spawnSync(["sh", "-c", command], { stdout: "ignore", stderr: "ignore" });
   const ms = performance.now() - start;
-  if (r.exitCode !== 0 && !command.includes("2>/dev/null")) throw new Error(`Benchmark command failed: ${command}`);
+  if (r.exitCode !== 0 && !command.includes("2>/dev/null"))
+    throw new Error(`Benchmark command failed: ${command}`);
   return ms;
 }
 
@@ -23,7 +24,11 @@ export function median(values: number[]): number {
  * Run each command `runs` times, round-robin so drift hits all alike, after
  * `warmup` untimed rounds. Returns the medians by name.
  */
-export function interleave(commands: Record<string, string>, runs: number, warmup = 3): Record<string, number> {
+export function interleave(
+  commands: Record<string, string>,
+  runs: number,
+  warmup = 3,
+): Record<string, number> {
   const samples: Record<string, number[]> = {};
   for (const name of Object.keys(commands)) samples[name] = [];
   for (let i = 0; i < warmup + runs; i++) {

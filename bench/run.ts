@@ -15,7 +15,10 @@ async function main(): Promise<void> {
   printScanBench(scan);
   results.scan = scan;
   mkdirSync(join(REPO, "bench", "out"), { recursive: true });
-  writeFileSync(join(REPO, "bench", "out", "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(
+    join(REPO, "bench", "out", "results.json"),
+    `${JSON.stringify(results, null, 2)}\n`,
+  );
 }
 
 main().catch((err) => {

@@ -48,7 +48,13 @@ export function printScanBench(b: ScanBench): void {
   console.log(`scan benchmark (median of ${b.runs}, a process holding ${b.holderVmas} extra VMAs)`);
   console.log(`  cat /proc/[0-9]*/maps      ${f(b.catMs)} ms`);
   console.log(`  vmaudit scan --json        ${f(b.scanMs)} ms`);
-  console.log(`  vmaudit --version          ${f(b.startupMs)} ms   target < 20 ms: ${verdict(b.startupMs < 20)}`);
-  console.log(`  ratio scan / cat           ${b.ratio.toFixed(3).padStart(7)}      target <= 1.15: ${verdict(b.ratio <= 1.15)}`);
-  console.log(`  ratio without start-up     ${b.ratioWithoutStartup.toFixed(3).padStart(7)}      ((scan - startup) / cat)`);
+  console.log(
+    `  vmaudit --version          ${f(b.startupMs)} ms   target < 20 ms: ${verdict(b.startupMs < 20)}`,
+  );
+  console.log(
+    `  ratio scan / cat           ${b.ratio.toFixed(3).padStart(7)}      target <= 1.15: ${verdict(b.ratio <= 1.15)}`,
+  );
+  console.log(
+    `  ratio without start-up     ${b.ratioWithoutStartup.toFixed(3).padStart(7)}      ((scan - startup) / cat)`,
+  );
 }
