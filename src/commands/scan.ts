@@ -14,6 +14,7 @@ import {
 import { stringOption } from "../cli/parse.ts";
 import { parsePositiveInt } from "../cli/values.ts";
 import { EXIT_OK } from "../errors.ts";
+import { journalWarning, runDir } from "../limit/journal.ts";
 import { renderScanJson, renderScanText } from "../scan/render.ts";
 import type { ScanSystemInput } from "../scan/scan_system.ts";
 import { scanSystem } from "../scan/scan_system.ts";
@@ -69,7 +70,8 @@ never below the kernel default of 65530.`,
   ],
   run({ values, io }) {
     const opts = parseScanOptions(values, io.env);
-    const report = scanSystem(opts);
+    const warning = journalWarning(runDir(io.env));
+    const report = scanSystem({ ...opts, warnings: warning ? [warning] : [] });
     io.stdout(
       opts.json ? renderScanJson(report) : renderScanText(report, stdoutPalette(io, values)),
     );

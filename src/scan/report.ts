@@ -96,6 +96,8 @@ export interface ScanReport {
   };
   settings: { headroom: number; round: number; vma: number | null; top: number };
   recommendations: RecommendationRow[];
+  /** The highest limit among the recommendations: what `apply` sets with no VALUE. */
+  recommendedLimit: number | null;
   coverage: Coverage;
   /** Whether the scan ran as root. */
   asRoot: boolean;
@@ -253,6 +255,9 @@ export function buildScanReport(
       top: options.top,
     },
     recommendations,
+    recommendedLimit: recommendations.length
+      ? Math.max(...recommendations.map((r) => r.recommendation.limit))
+      : null,
     coverage: collected.coverage,
     asRoot: collected.asRoot,
     warnings,
