@@ -20,6 +20,8 @@ export interface PositionalSpec {
   name: string;
   description: string;
   optional?: boolean;
+  /** The only values accepted, offered by shell completion. */
+  choices?: string[];
 }
 
 export type OptionValues = Record<string, string | boolean | string[] | undefined>;

@@ -1,0 +1,142 @@
+/**
+ * Compile vmaudit with the version and git commit embedded.
+ *
+ *   bun scripts/build.ts            # dist/vmaudit for this machine (npm run build)
+ *   bun scripts/build.ts --release  # every release target + SHA256SUMS in dist/release/
+ *
+ * The commit is `git rev-parse --short=12 HEAD`, with `-dirty` when tracked
+ * files have uncommitted changes, or `VMAUDIT_COMMIT` from the environment
+ * when set (a source tarball has no .git). It is defined at build time as the
+ * global `VMAUDIT_COMMIT` that src/version.ts reads.
+ */
+import { createHash } from "node:crypto";
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { writeFileAtomic } from "../src/fs/atomic_write.ts";
+
+const REPO = join(import.meta.dir, "..");
+
+/** One release artifact: the file name users download and Bun's target for it. */
+export interface ReleaseTarget {
+  artifact: string;
+  target: Bun.Build.CompileTarget;
+}
+
+/** Every Linux target vmaudit ships, in the order of SHA256SUMS. */
+export const RELEASE_TARGETS: readonly ReleaseTarget[] = [
+  { artifact: "vmaudit-linux-x64", target: "bun-linux-x64" },
+  { artifact: "vmaudit-linux-x64-baseline", target: "bun-linux-x64-baseline" },
+  { artifact: "vmaudit-linux-arm64", target: "bun-linux-arm64" },
+  { artifact: "vmaudit-linux-x64-musl", target: "bun-linux-x64-musl" },
+];
+
+function git(args: string[]): { ok: boolean; out: string } {
+  const p = Bun.spawnSync(["git", ...args], { cwd: REPO, stdout: "pipe", stderr: "pipe" });
+  return { ok: p.exitCode === 0, out: p.stdout.toString().trim() };
+}
+
+/**
+ * The commit string to embed: `VMAUDIT_COMMIT` if set, else the short HEAD
+ * hash with `-dirty` for uncommitted changes to tracked files, else "unknown".
+ *
+ * @example
+ * buildCommit({}); // "3fbc59f1a2b4" or "3fbc59f1a2b4-dirty"
+ */
+export function buildCommit(env: Record<string, string | undefined> = process.env): string {
+  if (env.VMAUDIT_COMMIT) return env.VMAUDIT_COMMIT;
+  const head = git(["rev-parse", "--short=12", "HEAD"]);
+  if (!head.ok || head.out === "") return "unknown";
+  // Untracked files (a stray scratch file) do not change the build; edits to
+  // tracked files might, so only those mark the binary dirty.
+  const status = git(["status", "--porcelain", "--untracked-files=no"]);
+  return status.out === "" ? head.out : `${head.out}-dirty`;
+}
+
+/**
+ * Compile main.ts into one executable for `target` (or this machine).
+ * Throws with Bun's log when the build fails.
+ */
+export async function compile(outfile: string, commit: string, target?: ReleaseTarget["target"]) {
+  mkdirSync(dirname(outfile), { recursive: true });
+  const result = await Bun.build({
+    entrypoints: [join(REPO, "main.ts")],
+    minify: true,
+    bytecode: true,
+    define: { VMAUDIT_COMMIT: JSON.stringify(commit) },
+    compile: {
+      ...(target ? { target } : {}),
+      outfile,
+      // vmaudit runs as root from any directory: a .env or bunfig.toml lying
+      // in the working directory must not change how it behaves.
+      autoloadDotenv: false,
+      autoloadBunfig: false,
+    },
+  });
+  if (!result.success) {
+    throw new Error(`Build of ${basename(outfile)} failed:\n${result.logs.join("\n")}`);
+  }
+}
+
+/**
+ * The SHA256SUMS text for the given files, in the two-space format that
+ * `sha256sum -c` reads.
+ *
+ * @example
+ * sha256sumsLine("vmaudit-linux-x64", "ab12..."); // "ab12...  vmaudit-linux-x64\n"
+ */
+export function sha256sumsLine(name: string, hex: string): string {
+  return `${hex}  ${name}\n`;
+}
+
+function sha256File(path: string): string {
+  return createHash("sha256").update(readFileSync(path)).digest("hex");
+}
+
+/**
+ * Compile to `outfile` by way of a private temp directory, then rename, so
+ * nobody (a test running the old binary) sees a half-written file. Inside
+ * the temp directory the file is always named `vmaudit`: Bun embeds the
+ * output's file name in the binary (as /$bunfs/root/NAME, shown in stack
+ * traces), and a fixed name keeps builds identical whatever the artifact is
+ * called.
+ */
+async function compileTo(outfile: string, commit: string, target?: ReleaseTarget["target"]) {
+  const tmpDir = join(dirname(outfile), `.build-${process.pid}`);
+  const tmp = join(tmpDir, "vmaudit");
+  try {
+    await compile(tmp, commit, target);
+    chmodSync(tmp, 0o755);
+    renameSync(tmp, outfile);
+  } finally {
+    rmSync(tmpDir, { recursive: true, force: true });
+  }
+}
+
+async function buildRelease(outdir: string, commit: string): Promise<void> {
+  // Start from an empty directory so a stale artifact never ships.
+  rmSync(outdir, { recursive: true, force: true });
+  mkdirSync(outdir, { recursive: true });
+  let sums = "";
+  for (const t of RELEASE_TARGETS) {
+    const started = performance.now();
+    const out = join(outdir, t.artifact);
+    await compileTo(out, commit, t.target);
+    const hex = sha256File(out);
+    sums += sha256sumsLine(t.artifact, hex);
+    const ms = Math.round(performance.now() - started);
+    console.log(`${t.artifact}  ${hex.slice(0, 16)}…  ${ms} ms`);
+  }
+  writeFileAtomic(join(outdir, "SHA256SUMS"), sums);
+  console.log(`${outdir}/SHA256SUMS written (commit ${commit})`);
+}
+
+if (import.meta.main) {
+  const commit = buildCommit();
+  if (process.argv.includes("--release")) {
+    await buildRelease(join(REPO, "dist", "release"), commit);
+  } else {
+    const outfile = join(REPO, "dist", "vmaudit");
+    await compileTo(outfile, commit);
+    console.log(`${outfile} (commit ${commit})`);
+  }
+}
