@@ -3,6 +3,7 @@
  *
  *   bun scripts/build.ts            # dist/vmaudit for this machine (npm run build)
  *   bun scripts/build.ts --release  # every release target + SHA256SUMS in dist/release/
+ *   bun scripts/build.ts --release --outdir DIR  # the same, into DIR
  *
  * The commit is `git rev-parse --short=12 HEAD`, with `-dirty` when tracked
  * files have uncommitted changes, or `VMAUDIT_COMMIT` from the environment
@@ -11,7 +12,7 @@
  */
 import { createHash } from "node:crypto";
 import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { writeFileAtomic } from "../src/fs/atomic_write.ts";
 
 const REPO = join(import.meta.dir, "..");
@@ -113,9 +114,12 @@ async function compileTo(outfile: string, commit: string, target?: ReleaseTarget
 }
 
 async function buildRelease(outdir: string, commit: string): Promise<void> {
-  // Start from an empty directory so a stale artifact never ships.
-  rmSync(outdir, { recursive: true, force: true });
+  // Remove the previous artifacts first, so a stale one never ships next to
+  // fresh SHA256SUMS. Only our own names: --outdir may be any directory.
   mkdirSync(outdir, { recursive: true });
+  for (const name of ["SHA256SUMS", ...RELEASE_TARGETS.map((t) => t.artifact)]) {
+    rmSync(join(outdir, name), { force: true });
+  }
   let sums = "";
   for (const t of RELEASE_TARGETS) {
     const started = performance.now();
@@ -132,8 +136,13 @@ async function buildRelease(outdir: string, commit: string): Promise<void> {
 
 if (import.meta.main) {
   const commit = buildCommit();
-  if (process.argv.includes("--release")) {
-    await buildRelease(join(REPO, "dist", "release"), commit);
+  const args = process.argv.slice(2);
+  if (args.includes("--release")) {
+    // --outdir DIR: build elsewhere (the reproducibility test builds a second copy).
+    const o = args.indexOf("--outdir");
+    const outdir =
+      o >= 0 && args[o + 1] ? resolve(args[o + 1] as string) : join(REPO, "dist", "release");
+    await buildRelease(outdir, commit);
   } else {
     const outfile = join(REPO, "dist", "vmaudit");
     await compileTo(outfile, commit);

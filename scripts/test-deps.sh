@@ -8,6 +8,15 @@ set -euo pipefail
 # command-to-check:debian-package
 NEEDED=(
   "setpriv:util-linux"
+  # release smoke tests (test/release/): ELF checks, the arm64 binary under
+  # qemu-user with Debian's arm64 libc, install.sh over HTTP, completions
+  "readelf:binutils"
+  "qemu-aarch64-static:qemu-user-static"
+  "/usr/aarch64-linux-gnu/lib/libc.so.6:libc6-arm64-cross"
+  "curl:curl"
+  "wget:wget"
+  "zsh:zsh"
+  "fish:fish"
 )
 
 missing=()
