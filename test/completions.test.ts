@@ -155,6 +155,42 @@ describe("zsh completion", () => {
     ]);
     expect(r.out.trim()).toBe("_vmaudit");
   });
+  /**
+   * Call _vmaudit for `words` with zsh's completion helpers replaced by stubs
+   * that print what they were given: the candidates _describe would offer
+   * and the specs _arguments would use.
+   */
+  function zshOffers(words: string[]): string[] {
+    const quoted = words.map((w) => `'${w}'`).join(" ");
+    const r = run([
+      "zsh",
+      "-f",
+      "-c",
+      `compdef() { :; }; source '${scriptFile("zsh")}'
+_describe() { print -rl -- "\${(@P)\${@[-1]}}" }
+_arguments() { print -rl -- "$@" }
+words=(${quoted}) CURRENT=${words.length} _vmaudit`,
+    ]);
+    expect(r.err).toBe("");
+    return r.out.split("\n").filter((l) => l !== "");
+  }
+  test("offers every visible command, help and the global flags first", () => {
+    const offers = zshOffers(["vmaudit", ""]);
+    for (const name of [...VISIBLE, "help"]) {
+      expect(offers.some((o) => o.startsWith(`${name}:`))).toBe(true);
+    }
+    expect(offers.some((o) => o.startsWith("secret"))).toBe(false);
+    expect(offers).toContain("(- *)--version[Show the version]");
+  });
+  test("offers scan's options, with files after --procfs", () => {
+    const offers = zshOffers(["vmaudit", "scan", "--"]);
+    expect(offers.some((o) => o.startsWith("--json["))).toBe(true);
+    expect(offers.some((o) => o.startsWith("--procfs[") && o.endsWith(":_files"))).toBe(true);
+    expect(offers.some((o) => o.startsWith("--top[") && o.endsWith(":top: "))).toBe(true);
+  });
+  test("offers the shell names for completions", () => {
+    expect(zshOffers(["vmaudit", "completions", ""])).toContain("1:completions:(bash zsh fish)");
+  });
   test("lists every visible command and no hidden one", () => {
     const text = renderCompletion("zsh", TABLE);
     for (const name of VISIBLE) expect(text).toContain(`'${name}:`);

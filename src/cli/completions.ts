@@ -171,7 +171,9 @@ _vmaudit() {
 ${described.join("\n")}
   )
   if (( CURRENT == 2 )); then
-    _describe -t commands 'vmaudit command' commands
+    local -a toplevel
+    toplevel=($commands 'help:Show help for a command')
+    _describe -t commands 'vmaudit command' toplevel
     _arguments \\
 ${globals.join(" \\\n")}
     return
