@@ -8,6 +8,10 @@ set -euo pipefail
 # command-to-check:debian-package
 NEEDED=(
   "setpriv:util-linux"
+  "unshare:util-linux"
+  "mount:mount"
+  "strace:strace"
+  "systemd-analyze:systemd"
 )
 
 missing=()

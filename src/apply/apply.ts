@@ -18,6 +18,7 @@ import type { ScanReport } from "../scan/report.ts";
 import { scanSystem } from "../scan/scan_system.ts";
 import { bootReaderOf, readSysctlConfigFiles } from "../sysctl/config_files.ts";
 import {
+  assertConfDirWritable,
   CONF_DIR,
   checkRemovable,
   confPath,
@@ -168,6 +169,8 @@ export function applyLimit(input: ApplyInput): ApplyResult {
     ? planPersist({ root: input.root, name: input.file, value, previous, now })
     : undefined;
 
+  if (plan?.changed && !input.dryRun) assertConfDirWritable(input.root);
+
   const live = setLive(value, input);
   if (plan && !input.dryRun) persist(plan, input.root);
 
@@ -225,6 +228,7 @@ export function resetLimit(input: ApplyInput): ApplyResult {
   const report = scanFor(input);
   const busiest = busiestOf(report);
   guardBelowPeak({ what: `resetting to ${value}`, value, busiest, force: input.force });
+  if (present && !input.dryRun) assertConfDirWritable(input.root);
 
   const live = setLive(value, input);
   if (present && !input.dryRun) removeOwnFile(input.root, input.file);

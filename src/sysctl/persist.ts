@@ -2,7 +2,7 @@
  * The boot-time config file vmaudit owns in /etc/sysctl.d: its content, and
  * writing or removing it safely (atomic, idempotent, never through a link).
  */
-import { mkdirSync, readFileSync, unlinkSync } from "node:fs";
+import { accessSync, constants, mkdirSync, readFileSync, statSync, unlinkSync } from "node:fs";
 import { dirname } from "node:path";
 import { EXIT_FAILURE, ExitError, errnoCode, UsageError } from "../errors.ts";
 import { assertRegularOrAbsent, fsyncDir, writeFileAtomic } from "../fs/atomic_write.ts";
@@ -105,6 +105,33 @@ export function planPersist(input: {
     return { path, changed: false, content: existing };
   }
   return { path, changed: true, content: renderConfFile(input) };
+}
+
+/**
+ * Fail early when the config directory (or, if it is missing, the nearest
+ * parent that exists) cannot be written, such as a read-only /etc: checked
+ * before the live value changes, so that the failure changes nothing.
+ * access(2) reports EROFS even for root.
+ */
+export function assertConfDirWritable(root: string): void {
+  let dir = underRoot(root, CONF_DIR);
+  for (;;) {
+    try {
+      statSync(dir);
+      break;
+    } catch {
+      if (dirname(dir) === dir) break;
+      dir = dirname(dir);
+    }
+  }
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    throw new ExitError(
+      EXIT_FAILURE,
+      `Cannot write in "${dir}" (${errnoCode(err) ?? String(err)}): the boot-time config cannot be saved, so nothing was changed`,
+    );
+  }
 }
 
 /**
