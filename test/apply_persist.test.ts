@@ -17,6 +17,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
+import { writeJournal } from "../src/limit/journal.ts";
 import { BINARY, rootTest, runBinary } from "./helpers/env.ts";
 import { makeProcTree, mapsText, SAMPLE_SLABINFO } from "./helpers/proc_tree.ts";
 import { makeSysctlRoot, type SysctlTree } from "./helpers/sysctl_tree.ts";
@@ -469,17 +470,16 @@ describe("the value and the guards (fake proc tree)", () => {
   rootTest("warns on stderr while a stress journal exists", () => {
     const s = fakeSystem();
     const run = join(s.root, "run-vmaudit");
-    mkdirSync(run);
-    writeFileSync(
-      join(run, "limit-journal.json"),
-      JSON.stringify({
+    writeJournal(
+      {
         version: 1,
         originalLimit: 65530,
         temporaryLimit: 30000,
         pid: 7,
         command: "vmaudit stress",
         startedAt: "t",
-      }),
+      },
+      run,
     );
     const r = s.apply(["70000", "--json"], { env: { VMAUDIT_RUN_DIR: run } });
     expect(r.code).toBe(0);
