@@ -394,6 +394,21 @@ describe("apply --reset under --root", () => {
     expect(s.live()).toBe(65530);
   });
 
+  rootTest("warns about another file vmaudit wrote under a different --file name", () => {
+    const s = fakeSystem();
+    expect(s.apply(["300000", "--persist"]).code).toBe(0);
+    expect(s.apply(["300000", "--persist", "--file", "zz-vm_max_map_count.conf"]).code).toBe(0);
+    const j = JSON.parse(s.apply(["--reset", "--json"]).stdout);
+    // zz- still sets 300000, so that is what the remaining config gives.
+    expect([j.value, j.file.action]).toEqual([300000, "remove"]);
+    expect(j.warnings).toContain(
+      "/etc/sysctl.d/zz-vm_max_map_count.conf was also written by vmaudit and stays; remove it with 'vmaudit apply --reset --file zz-vm_max_map_count.conf'",
+    );
+    expect(s.apply(["--reset", "--file", "zz-vm_max_map_count.conf"]).code).toBe(0);
+    expect(s.live()).toBe(65530);
+    expect(readdirSync(join(s.root, "etc/sysctl.d"))).toEqual([]);
+  });
+
   rootTest("refuses to remove a file vmaudit did not write, and changes nothing", () => {
     const s = fakeSystem({ [OURS]: "vm.max_map_count = 300000\n" }, { live: 300000 });
     const r = s.apply(["--reset"]);

@@ -22,6 +22,7 @@ import {
   CONF_DIR,
   checkRemovable,
   confPath,
+  isVmauditFile,
   persist,
   planPersist,
   removeOwnFile,
@@ -233,6 +234,14 @@ export function resetLimit(input: ApplyInput): ApplyResult {
   const live = setLive(value, input);
   if (present && !input.dryRun) removeOwnFile(input.root, input.file);
   const warnings = coverageWarnings(report);
+  const others = readSysctlConfigFiles(input.root).filter(
+    (f) => f.path !== path && f.dir === CONF_DIR && isVmauditFile(f.text),
+  );
+  for (const f of others) {
+    warnings.push(
+      `${f.path} was also written by vmaudit and stays; remove it with 'vmaudit apply --reset --file ${f.name}'`,
+    );
+  }
   if (boot.systemd.value !== boot.procps.value) {
     warnings.push(
       `systemd-sysctl gives ${boot.systemd.value} but 'sysctl --system' gives ${boot.procps.value}; see 'vmaudit apply --show-config'`,
