@@ -127,14 +127,18 @@ export function renderApplyJson(r: ApplyResult | ShowConfigResult): string {
   return `${JSON.stringify(r, null, 2)}\n`;
 }
 
+function files(n: number): string {
+  return n === 1 ? "1 file" : `${n} files`;
+}
+
 function readerTable(o: ReaderOutcome, p: Palette): string {
   if (o.settings.length === 0) return "  (no file sets it)\n";
   const rows = o.settings.map((s) => [
-    `${s.path}:${s.line}`,
     s.value === undefined ? `${s.raw} (refused by the kernel)` : s.raw,
     s === o.winner ? p.bold("wins") : "",
+    `${s.path}:${s.line}`,
   ]);
-  return renderTable(["file:line", "value", ""], rows, ["left", "right", "left"]);
+  return renderTable(["value", "", "file:line"], rows, ["right", "left", "left"]);
 }
 
 /**
@@ -151,7 +155,7 @@ export function renderShowConfigText(r: ShowConfigResult, p: Palette): string {
     `Live value: ${r.liveValue ?? "unknown"}`,
     `At boot: ${bootLine(b, r.bootReader)}`,
     "",
-    `Applied by ${READER_NAME.systemd} (${b.systemd.order.length} files), in this order:`,
+    `Applied by ${READER_NAME.systemd} (${files(b.systemd.order.length)}), in this order:`,
   ];
   out.push(readerTable(b.systemd, p).replace(/\n$/, ""));
   const same =
@@ -162,7 +166,7 @@ export function renderShowConfigText(r: ShowConfigResult, p: Palette): string {
     out.push(`${READER_NAME.procps} applies the same settings in the same order.`);
   } else {
     out.push(
-      `Applied by ${READER_NAME.procps} (${b.procps.order.length} files, /etc/sysctl.conf last), in this order:`,
+      `Applied by ${READER_NAME.procps} (${files(b.procps.order.length)}, /etc/sysctl.conf last), in this order:`,
     );
     out.push(readerTable(b.procps, p).replace(/\n$/, ""));
   }
