@@ -4,17 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import { commandLine, requireRoot, shellQuote, typedProgram } from "../src/cli/command_line.ts";
 import { parseApplyOptions } from "../src/commands/apply.ts";
-import { ExitError } from "../src/errors.ts";
-
-function codeOf(fn: () => unknown): number | undefined {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ExitError) return err.code;
-    throw err;
-  }
-  return undefined;
-}
+import { codeOf } from "./helpers/exit_code.ts";
 
 describe("parseApplyOptions()", () => {
   test("defaults: no VALUE, the default file, root /, /proc", () => {
