@@ -112,6 +112,9 @@ describe("apply --persist under --root", () => {
       const st = statSync(join(s.root, OURS));
       expect(st.mode & 0o777).toBe(0o644);
       expect([st.uid, st.gid]).toEqual([0, 0]);
+      // /etc/sysctl.d did not exist: it is created 0755 despite the umask.
+      expect(statSync(join(s.root, "etc/sysctl.d")).mode & 0o777).toBe(0o755);
+      expect(statSync(join(s.root, "etc")).mode & 0o777).toBe(0o755);
       // No temp file left behind.
       expect(readdirSync(join(s.root, "etc/sysctl.d"))).toEqual(["90-vm_max_map_count.conf"]);
     },

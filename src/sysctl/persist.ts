@@ -2,7 +2,15 @@
  * The boot-time config file vmaudit owns in /etc/sysctl.d: its content, and
  * writing or removing it safely (atomic, idempotent, never through a link).
  */
-import { accessSync, constants, mkdirSync, readFileSync, statSync, unlinkSync } from "node:fs";
+import {
+  accessSync,
+  chmodSync,
+  constants,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+} from "node:fs";
 import { dirname } from "node:path";
 import { EXIT_FAILURE, ExitError, errnoCode, UsageError } from "../errors.ts";
 import { assertRegularOrAbsent, fsyncDir, writeFileAtomic } from "../fs/atomic_write.ts";
@@ -145,8 +153,14 @@ export function assertConfDirWritable(root: string): void {
 export function persist(plan: PersistOutcome, root: string): void {
   if (!plan.changed) return;
   const full = underRoot(root, plan.path);
+  const dir = dirname(full);
   try {
-    mkdirSync(dirname(full), { recursive: true, mode: 0o755 });
+    const first = mkdirSync(dir, { recursive: true, mode: 0o755 });
+    // mkdir applies the umask: make every directory it created 0755, so the
+    // config stays readable by non-root tools whatever root's umask is.
+    if (first !== undefined) {
+      for (let d = dir; d.length >= first.length; d = dirname(d)) chmodSync(d, 0o755);
+    }
   } catch (err) {
     throw new ExitError(
       EXIT_FAILURE,
