@@ -17,6 +17,11 @@ NEEDED=(
   "wget:wget"
   "zsh:zsh"
   "fish:fish"
+  # apply tests: read-only bind mounts, strace of the atomic write, systemd's own config order
+  "unshare:util-linux"
+  "mount:mount"
+  "strace:strace"
+  "systemd-analyze:systemd"
 )
 
 missing=()

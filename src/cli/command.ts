@@ -30,6 +30,8 @@ export interface CommandInput {
   values: OptionValues;
   positionals: string[];
   io: Io;
+  /** The arguments as typed, command name first (for messages that repeat the command line). */
+  argv?: readonly string[];
 }
 
 export interface Command {

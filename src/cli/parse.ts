@@ -55,6 +55,11 @@ function describeParseError(err: unknown, command: Command, args: string[]): str
   const message = err instanceof Error ? err.message : String(err);
   const quoted = /'(-[^']*)'/.exec(message)?.[1];
   if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+    // `vmaudit apply -5`: a negative number where an argument goes.
+    const positional = command.positionals?.[0];
+    if (positional && quoted && /^-[0-9.]/.test(quoted)) {
+      return `Cannot parse ${positional.name} "${quoted}": expected a positive integer`;
+    }
     return `Unknown option "${quoted ?? "?"}" for 'vmaudit ${command.name}'`;
   }
   if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {

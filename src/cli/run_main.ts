@@ -43,7 +43,7 @@ export async function runMain(
       io.stdout(renderCommandUsage(command));
       return EXIT_OK;
     }
-    return await command.run({ ...parsed, io });
+    return await command.run({ ...parsed, io, argv });
   } catch (err) {
     if (err instanceof ExitError) {
       io.stderr(`vmaudit: ${err.message}\n`);

@@ -3,7 +3,8 @@
  * completions. Add a command by adding it here.
  */
 import type { Command } from "../cli/command.ts";
+import { applyCommand } from "./apply.ts";
 import { completionsCommand } from "./completions.ts";
 import { scanCommand } from "./scan.ts";
 
-export const COMMANDS: readonly Command[] = [scanCommand, completionsCommand];
+export const COMMANDS: readonly Command[] = [scanCommand, applyCommand, completionsCommand];

@@ -5,6 +5,8 @@
  */
 import {
   closeSync,
+  fchmodSync,
+  fchownSync,
   fsyncSync,
   lstatSync,
   openSync,
@@ -37,19 +39,35 @@ export function assertRegularOrAbsent(path: string): void {
     throw new ExitError(EXIT_FAILURE, `Refusing to write "${path}": it is not a regular file`);
 }
 
+/** Who should own a written file. */
+export interface FileOwner {
+  uid: number;
+  gid: number;
+}
+
 /**
- * Atomically replace `path` with `content`, with file mode `mode`.
+ * Atomically replace `path` with `content`, with file mode `mode` exactly
+ * (the umask does not apply) and, when given, owner `owner`.
  *
  * @example
- * writeFileAtomic("/etc/sysctl.d/90-vm_max_map_count.conf", "vm.max_map_count = 120000\n");
+ * writeFileAtomic("/etc/sysctl.d/90-vm_max_map_count.conf", "vm.max_map_count = 120000\n", 0o644, { uid: 0, gid: 0 });
  */
-export function writeFileAtomic(path: string, content: string, mode = 0o644): void {
+export function writeFileAtomic(
+  path: string,
+  content: string,
+  mode = 0o644,
+  owner?: FileOwner,
+): void {
   assertRegularOrAbsent(path);
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.vmaudit-${process.pid}-${Date.now()}.tmp`);
   let fd: number | undefined;
   try {
     fd = openSync(tmp, "wx", mode);
+    // open() applies the umask; a config file must be readable (0644) whatever
+    // umask root's shell has.
+    fchmodSync(fd, mode);
+    if (owner) fchownSync(fd, owner.uid, owner.gid);
     const data = Buffer.from(content);
     let off = 0;
     while (off < data.length) off += writeSync(fd, data, off);
@@ -66,6 +84,18 @@ export function writeFileAtomic(path: string, content: string, mode = 0o644): vo
     }
     throw new ExitError(EXIT_FAILURE, `Cannot write "${path}": ${errnoCode(err) ?? String(err)}`);
   }
+  fsyncDir(dir);
+}
+
+/**
+ * fsync a directory, so a rename or unlink in it survives a crash. Best
+ * effort: some filesystems refuse fsync on a directory, and the change itself
+ * is already done.
+ *
+ * @example
+ * fsyncDir("/etc/sysctl.d");
+ */
+export function fsyncDir(dir: string): void {
   try {
     const dfd = openSync(dir, "r");
     try {
@@ -74,6 +104,6 @@ export function writeFileAtomic(path: string, content: string, mode = 0o644): vo
       closeSync(dfd);
     }
   } catch {
-    // Some filesystems refuse fsync on a directory; the rename is done.
+    // See above: the change is done either way.
   }
 }

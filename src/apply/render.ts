@@ -1,0 +1,181 @@
+/**
+ * Text and JSON renderings of `vmaudit apply` results. Pure: they return
+ * strings.
+ */
+import type { Palette } from "../color.ts";
+import { renderTable } from "../render/table.ts";
+import type { BootAnalysis, Override, ReaderOutcome, SysctlReader } from "../sysctl/precedence.ts";
+import type { ApplyResult, ShowConfigResult } from "./apply.ts";
+
+const READER_NAME: Record<SysctlReader, string> = {
+  systemd: "systemd-sysctl",
+  procps: "sysctl --system",
+};
+
+/** `vm.max_map_count` at boot, per reader, in one line. */
+export function bootLine(boot: BootAnalysis, bootReader: SysctlReader): string {
+  const main = boot[bootReader];
+  const other = bootReader === "systemd" ? boot.procps : boot.systemd;
+  const from = main.winner ? `from ${main.winner.path}` : "the kernel default: no file sets it";
+  const agree =
+    other.value === main.value
+      ? `${READER_NAME[other.reader]} agrees`
+      : `but ${READER_NAME[other.reader]} gives ${other.value}`;
+  return `${main.value} with ${READER_NAME[bootReader]} (${from}); ${agree}`;
+}
+
+/**
+ * Why the value at boot would not be ours, one line per reader.
+ *
+ * @example
+ * overrideLines(result.overrides, "/etc/sysctl.d/90-vm_max_map_count.conf", 120000);
+ */
+export function overrideLines(overrides: Override[], ours: string, value: number): string[] {
+  return overrides.map((o) => {
+    const who = READER_NAME[o.reader];
+    if (!o.winner) return `${who} would leave ${o.value}: ${ours} does not set it`;
+    const where = `${o.winner.path}:${o.winner.line} sets vm.max_map_count = ${o.winner.raw}`;
+    if (o.winner.path === ours) {
+      return `${who} would not get ${value}: ${where}, which the kernel refuses`;
+    }
+    return `${who} applies ${o.winner.path} after ${ours}: ${where}, so the value at boot is ${o.value}, not ${value}`;
+  });
+}
+
+/** The error line and hint for an overridden --persist, or undefined. */
+export function overrideError(result: ApplyResult): { message: string; hint: string } | undefined {
+  if (!result.file || result.overrides.length === 0) return undefined;
+  const first = result.overrides[0];
+  const winner = first?.winner?.path ?? "another file";
+  const message = `Another sysctl config overrides ${result.file.path}: ${winner} sets vm.max_map_count = ${first?.value} at boot, not ${result.value}`;
+  const fixes: string[] = [];
+  if (result.suggestedFile) {
+    fixes.push(
+      `rerun with --file ${result.suggestedFile} (it sorts after ${winner.slice(winner.lastIndexOf("/") + 1)}) and delete ${result.file.path}`,
+    );
+  }
+  if (result.overrides.some((o) => o.winner?.path === "/etc/sysctl.conf")) {
+    fixes.push("remove vm.max_map_count from /etc/sysctl.conf (sysctl --system reads it last)");
+  }
+  fixes.push(`or change ${winner} itself`);
+  return { message, hint: `To fix it: ${fixes.join("; ")}` };
+}
+
+function indentBlock(text: string): string {
+  return text
+    .replace(/\n$/, "")
+    .split("\n")
+    .map((l) => `    ${l}`)
+    .join("\n");
+}
+
+/**
+ * The text report of apply, reset, or their dry runs.
+ *
+ * @example
+ * renderApplyText(result, palette(false));
+ */
+export function renderApplyText(r: ApplyResult, p: Palette): string {
+  const out: string[] = [];
+  if (r.dryRun) out.push(p.bold("Dry run: nothing was changed."));
+  const src =
+    r.source === "recommendation"
+      ? " (the recommendation of a fresh scan)"
+      : r.source === "config"
+        ? " (what the remaining config sets)"
+        : r.source === "kernel-default"
+          ? " (the kernel default: no remaining config sets it)"
+          : "";
+  out.push(`Current value: ${r.live.previous}`);
+  out.push(`New value:     ${r.value}${src}`);
+  if (!r.live.changed) {
+    out.push(`vm.max_map_count is already ${r.value}: the live value is left alone`);
+  } else if (r.dryRun) {
+    out.push(`Would write ${r.value} to ${r.live.path}`);
+  } else {
+    out.push(p.green(`Set ${r.live.path} to ${r.value}; read back ${r.live.value}`));
+  }
+  if (r.busiest) {
+    out.push(
+      `Busiest process: pid ${r.busiest.pid} (${r.busiest.app}) with ${r.busiest.vmas} VMAs`,
+    );
+  }
+  if (r.file) {
+    const f = r.file;
+    const verb = r.dryRun ? "would be" : "was";
+    if (f.action === "write") {
+      out.push(`${f.path} ${verb} written with:`, indentBlock(f.content ?? ""));
+    } else if (f.action === "unchanged") {
+      out.push(`${f.path} already sets ${r.value}: left unchanged`);
+    } else if (f.action === "remove") {
+      out.push(`${f.path} ${verb} removed`);
+    } else {
+      out.push(`${f.path} does not exist: nothing to remove`);
+    }
+  }
+  out.push(`At boot: ${bootLine(r.boot, r.bootReader)}`);
+  if (r.file && r.action === "apply") {
+    for (const line of overrideLines(r.overrides, r.file.path, r.value)) out.push(p.red(line));
+  }
+  for (const w of r.warnings) out.push(p.yellow(`Warning: ${w}`));
+  if (!r.changed && !r.dryRun) out.push("Nothing changed.");
+  return `${out.join("\n")}\n`;
+}
+
+/** One JSON document, with `schemaVersion` and `changed`. */
+export function renderApplyJson(r: ApplyResult | ShowConfigResult): string {
+  return `${JSON.stringify(r, null, 2)}\n`;
+}
+
+function files(n: number): string {
+  return n === 1 ? "1 file" : `${n} files`;
+}
+
+function readerTable(o: ReaderOutcome, p: Palette): string {
+  if (o.settings.length === 0) return "  (no file sets it)\n";
+  const rows = o.settings.map((s) => [
+    s.value === undefined ? `${s.raw} (refused by the kernel)` : s.raw,
+    s === o.winner ? p.bold("wins") : "",
+    `${s.path}:${s.line}`,
+  ]);
+  return renderTable(["value", "", "file:line"], rows, ["right", "left", "left"]);
+}
+
+/**
+ * The `--show-config` report: every file that sets vm.max_map_count, in the
+ * order each tool applies them, and which one wins.
+ *
+ * @example
+ * renderShowConfigText(showConfig({ root: "/", procfs: "/proc" }), palette(false));
+ */
+export function renderShowConfigText(r: ShowConfigResult, p: Palette): string {
+  const b = r.boot;
+  const out: string[] = [
+    `vm.max_map_count in the sysctl config under ${r.root}`,
+    `Live value: ${r.liveValue ?? "unknown"}`,
+    `At boot: ${bootLine(b, r.bootReader)}`,
+    "",
+    `Applied by ${READER_NAME.systemd} (${files(b.systemd.order.length)}), in this order:`,
+  ];
+  out.push(readerTable(b.systemd, p).replace(/\n$/, ""));
+  const same =
+    b.procps.settings.length === b.systemd.settings.length &&
+    b.procps.settings.every((s, i) => s.path === b.systemd.settings[i]?.path);
+  out.push("");
+  if (same) {
+    out.push(`${READER_NAME.procps} applies the same settings in the same order.`);
+  } else {
+    out.push(
+      `Applied by ${READER_NAME.procps} (${files(b.procps.order.length)}, /etc/sysctl.conf last), in this order:`,
+    );
+    out.push(readerTable(b.procps, p).replace(/\n$/, ""));
+  }
+  if (b.shadowed.length > 0) {
+    out.push("", "Hidden by a file of the same name in an earlier directory:");
+    for (const s of b.shadowed) {
+      out.push(`  ${s.path}  hidden by ${s.by}${s.byMask ? " (a /dev/null mask)" : ""}`);
+    }
+  }
+  for (const u of b.unreadable) out.push(p.yellow(`Warning: cannot read ${u.path} (${u.error})`));
+  return `${out.join("\n")}\n`;
+}

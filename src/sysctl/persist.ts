@@ -1,0 +1,199 @@
+/**
+ * The boot-time config file vmaudit owns in /etc/sysctl.d: its content, and
+ * writing or removing it safely (atomic, idempotent, never through a link).
+ */
+import {
+  accessSync,
+  chmodSync,
+  constants,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+} from "node:fs";
+import { dirname } from "node:path";
+import { EXIT_FAILURE, ExitError, errnoCode, UsageError } from "../errors.ts";
+import { assertRegularOrAbsent, fsyncDir, writeFileAtomic } from "../fs/atomic_write.ts";
+import { VERSION } from "../version.ts";
+import { MAX_MAP_COUNT_KEY, parseMaxMapCountValue, parseSysctlConfig } from "./config.ts";
+import { underRoot } from "./config_files.ts";
+
+/** The directory vmaudit writes to: /etc wins over /run and /usr for a file of the same name. */
+export const CONF_DIR = "/etc/sysctl.d";
+export const DEFAULT_CONF_NAME = "90-vm_max_map_count.conf";
+/** The first line of every file vmaudit writes; `--reset` removes only files that start with it. */
+export const HEADER_MARK = "# Written by vmaudit";
+
+/**
+ * Check a `--file` name: a plain `*.conf` name, since both tools read only
+ * `*.conf` files and skip hidden ones.
+ *
+ * @example
+ * validateConfName("95-games.conf"); // "95-games.conf"
+ * validateConfName("../x.conf"); // throws UsageError
+ */
+export function validateConfName(name: string, command = "apply"): string {
+  if (!/^[A-Za-z0-9_@+-][A-Za-z0-9._@+~-]*\.conf$/.test(name)) {
+    throw new UsageError(
+      `Cannot use --file "${name}": expected a file name in ${CONF_DIR} ending in .conf, such as ${DEFAULT_CONF_NAME}`,
+      command,
+    );
+  }
+  return name;
+}
+
+/** The target-system path of a config name. */
+export function confPath(name: string): string {
+  return `${CONF_DIR}/${name}`;
+}
+
+/**
+ * The file content: a header (vmaudit, date, the previous value) and one
+ * setting line.
+ *
+ * @example
+ * renderConfFile({ value: 120000, previous: 65530, now: new Date(0) });
+ */
+export function renderConfFile(input: { value: number; previous: number; now: Date }): string {
+  return [
+    `${HEADER_MARK} ${VERSION} on ${input.now.toISOString()}`,
+    `# The previous value was ${input.previous}. Undo: sudo vmaudit apply --reset`,
+    `${MAX_MAP_COUNT_KEY} = ${input.value}`,
+    "",
+  ].join("\n");
+}
+
+/** Whether a file's text is one vmaudit wrote. */
+export function isVmauditFile(text: string): boolean {
+  return text.startsWith(HEADER_MARK);
+}
+
+/** The value a file's text sets for vm.max_map_count (its last assignment), or undefined. */
+export function confValue(text: string): number | undefined {
+  const last = parseSysctlConfig(text)
+    .filter((a) => a.key === MAX_MAP_COUNT_KEY)
+    .at(-1);
+  return last ? parseMaxMapCountValue(last.value) : undefined;
+}
+
+/** The current text of a config file, or undefined when absent; refuses links and non-files. */
+export function readOwnFile(root: string, name: string): string | undefined {
+  const full = underRoot(root, confPath(name));
+  assertRegularOrAbsent(full);
+  try {
+    return readFileSync(full, "utf8");
+  } catch (err) {
+    if (errnoCode(err) === "ENOENT") return undefined;
+    throw new ExitError(EXIT_FAILURE, `Cannot read "${full}": ${errnoCode(err) ?? String(err)}`);
+  }
+}
+
+export interface PersistOutcome {
+  /** The target-system path. */
+  path: string;
+  /** False when the file already said the value and was left alone. */
+  changed: boolean;
+  content: string;
+}
+
+/**
+ * What persisting would do, without doing it: the file is unchanged when it
+ * already sets `value`.
+ */
+export function planPersist(input: {
+  root: string;
+  name: string;
+  value: number;
+  previous: number;
+  now: Date;
+}): PersistOutcome {
+  const existing = readOwnFile(input.root, input.name);
+  const path = confPath(input.name);
+  if (existing !== undefined && confValue(existing) === input.value) {
+    return { path, changed: false, content: existing };
+  }
+  return { path, changed: true, content: renderConfFile(input) };
+}
+
+/**
+ * Fail early when the config directory (or, if it is missing, the nearest
+ * parent that exists) cannot be written, such as a read-only /etc: checked
+ * before the live value changes, so that the failure changes nothing.
+ * access(2) reports EROFS even for root.
+ */
+export function assertConfDirWritable(root: string): void {
+  let dir = underRoot(root, CONF_DIR);
+  for (;;) {
+    try {
+      statSync(dir);
+      break;
+    } catch {
+      if (dirname(dir) === dir) break;
+      dir = dirname(dir);
+    }
+  }
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    throw new ExitError(
+      EXIT_FAILURE,
+      `Cannot write in "${dir}" (${errnoCode(err) ?? String(err)}): the boot-time config cannot be saved, so nothing was changed`,
+    );
+  }
+}
+
+/**
+ * Write the plan: temp file in the same directory, fsync, rename, mode 0644,
+ * owned by root. Nothing is written when the plan is unchanged, so the mtime
+ * stays.
+ *
+ * @example
+ * persist(planPersist({ root: "/", name: DEFAULT_CONF_NAME, value: 120000, previous: 65530, now: new Date() }), "/");
+ */
+export function persist(plan: PersistOutcome, root: string): void {
+  if (!plan.changed) return;
+  const full = underRoot(root, plan.path);
+  const dir = dirname(full);
+  try {
+    const first = mkdirSync(dir, { recursive: true, mode: 0o755 });
+    // mkdir applies the umask: make every directory it created 0755, so the
+    // config stays readable by non-root tools whatever root's umask is.
+    if (first !== undefined) {
+      for (let d = dir; d.length >= first.length; d = dirname(d)) chmodSync(d, 0o755);
+    }
+  } catch (err) {
+    throw new ExitError(
+      EXIT_FAILURE,
+      `Cannot create "${dirname(full)}": ${errnoCode(err) ?? String(err)}`,
+    );
+  }
+  writeFileAtomic(full, plan.content, 0o644, { uid: 0, gid: 0 });
+}
+
+/**
+ * Check that `--reset` may remove the file: absent, or a regular file that
+ * vmaudit wrote. Returns whether there is one to remove.
+ */
+export function checkRemovable(root: string, name: string): boolean {
+  const text = readOwnFile(root, name);
+  if (text === undefined) return false;
+  if (!isVmauditFile(text)) {
+    throw new ExitError(
+      EXIT_FAILURE,
+      `Refusing to remove "${underRoot(root, confPath(name))}": vmaudit did not write it (its first line is not "${HEADER_MARK} ..."). Edit or remove it yourself`,
+    );
+  }
+  return true;
+}
+
+/** Remove the file and fsync its directory, so the removal survives a crash. */
+export function removeOwnFile(root: string, name: string): void {
+  const full = underRoot(root, confPath(name));
+  try {
+    unlinkSync(full);
+  } catch (err) {
+    if (errnoCode(err) === "ENOENT") return;
+    throw new ExitError(EXIT_FAILURE, `Cannot remove "${full}": ${errnoCode(err) ?? String(err)}`);
+  }
+  fsyncDir(dirname(full));
+}

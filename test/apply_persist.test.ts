@@ -1,0 +1,531 @@
+/**
+ * `vmaudit apply` with the compiled binary on fake trees: a temp --root for
+ * every config path and a fake --procfs (its sys/vm/max_map_count is a plain
+ * file), so the real kernel and /etc are never touched.
+ */
+import { afterEach, describe, expect } from "bun:test";
+import {
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
+import { join } from "node:path";
+import { writeJournal } from "../src/limit/journal.ts";
+import { BINARY, rootTest, runBinary } from "./helpers/env.ts";
+import { makeProcTree, mapsText, SAMPLE_SLABINFO } from "./helpers/proc_tree.ts";
+import { makeSysctlRoot, type SysctlTree } from "./helpers/sysctl_tree.ts";
+
+const OURS = "/etc/sysctl.d/90-vm_max_map_count.conf";
+const temps: string[] = [];
+afterEach(() => {
+  for (const d of temps.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+interface Env {
+  root: string;
+  proc: string;
+  /** Run `vmaudit apply ARGS --root ROOT --procfs PROC`. */
+  apply(
+    args: string[],
+    opts?: { env?: Record<string, string>; prefix?: string[] },
+  ): ReturnType<typeof runBinary>;
+  live(): number;
+  setLive(v: number): void;
+  file(path?: string): string | undefined;
+}
+
+/** A fake system: one java process with `peak` VMAs, a live limit, and sysctl config `tree`. */
+function fakeSystem(tree: SysctlTree = {}, opts: { peak?: number; live?: number } = {}): Env {
+  const root = makeSysctlRoot(tree);
+  const proc = makeProcTree({
+    processes: {
+      4242: { maps: mapsText(opts.peak ?? 100), cmdline: "java\0-jar\0app.jar\0", comm: "java" },
+    },
+    maxMapCount: String(opts.live ?? 65530),
+    slabinfo: SAMPLE_SLABINFO,
+  });
+  temps.push(root, proc);
+  const limitFile = join(proc, "sys", "vm", "max_map_count");
+  return {
+    root,
+    proc,
+    // An empty run dir: a stress journal elsewhere on the machine must not leak in.
+    apply: (args, o) =>
+      runBinary(["apply", ...args, "--root", root, "--procfs", proc], {
+        ...o,
+        env: { VMAUDIT_RUN_DIR: join(root, "no-run-dir"), ...o?.env },
+      }),
+    live: () => Number(readFileSync(limitFile, "utf8").trim()),
+    setLive: (v) => writeFileSync(limitFile, `${v}\n`),
+    file: (path = OURS) => {
+      try {
+        return readFileSync(join(root, path), "utf8");
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
+
+/** Every path under `dir` with its content or link target, to prove nothing changed. */
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      const st = lstatSync(p);
+      if (st.isSymbolicLink()) out[p] = `-> ${readlinkSync(p)}`;
+      else if (st.isDirectory()) walk(p);
+      else out[p] = `${st.mtimeMs} ${readFileSync(p, "utf8")}`;
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+const PAST = new Date("2001-02-03T04:05:06Z");
+
+describe("apply --persist under --root", () => {
+  rootTest(
+    "writes the header and one setting line, mode 0644 and owned by root even under umask 077",
+    () => {
+      const s = fakeSystem();
+      const r = s.apply(["70000", "--persist"], {
+        prefix: ["sh", "-c", 'umask 077; exec "$@"', "sh"],
+      });
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      expect(s.live()).toBe(70000);
+      const text = s.file() ?? "";
+      expect(text).toMatch(/^# Written by vmaudit \d+\.\d+\.\d+ on \d{4}-\d\d-\d\dT/);
+      expect(text).toContain("previous value was 65530");
+      expect(text.split("\n").filter((l) => !l.startsWith("#") && l !== "")).toEqual([
+        "vm.max_map_count = 70000",
+      ]);
+      const st = statSync(join(s.root, OURS));
+      expect(st.mode & 0o777).toBe(0o644);
+      expect([st.uid, st.gid]).toEqual([0, 0]);
+      // /etc/sysctl.d did not exist: it is created 0755 despite the umask.
+      expect(statSync(join(s.root, "etc/sysctl.d")).mode & 0o777).toBe(0o755);
+      expect(statSync(join(s.root, "etc")).mode & 0o777).toBe(0o755);
+      // No temp file left behind.
+      expect(readdirSync(join(s.root, "etc/sysctl.d"))).toEqual(["90-vm_max_map_count.conf"]);
+    },
+  );
+
+  rootTest(
+    "the write is atomic: a temp file in the same directory, fsynced, then renamed over the target",
+    () => {
+      const s = fakeSystem({ [OURS]: "# Written by vmaudit\nvm.max_map_count = 1\n" });
+      const log = join(s.root, "strace.log");
+      const r = s.apply(["70000", "--persist"], {
+        prefix: [
+          "strace",
+          "-f",
+          "-qq",
+          "-o",
+          log,
+          "-e",
+          "trace=openat,fsync,rename,renameat,renameat2",
+        ],
+      });
+      expect(r.code).toBe(0);
+      const dir = join(s.root, "etc/sysctl.d");
+      const lines = readFileSync(log, "utf8")
+        .split("\n")
+        .filter((l) => l.includes(dir) || /fsync\(/.test(l));
+      const open = lines.findIndex((l) =>
+        /openat\(.*\/\.90-vm_max_map_count\.conf\..*\.tmp".*O_CREAT\|O_EXCL/.test(l),
+      );
+      expect(open).toBeGreaterThanOrEqual(0);
+      const fd = /= (\d+)$/.exec(lines[open] ?? "")?.[1];
+      const fsync = lines.findIndex((l, i) => i > open && l.includes(`fsync(${fd})`));
+      const rename = lines.findIndex((l) =>
+        /rename.*\.tmp", .*90-vm_max_map_count\.conf"\) = 0/.test(l),
+      );
+      expect(fsync).toBeGreaterThan(open);
+      expect(rename).toBeGreaterThan(fsync);
+      // The directory is fsynced after the rename, so the rename survives a crash.
+      const dirOpen = lines.findIndex((l, i) => i > rename && l.includes(`"${dir}", O_RDONLY`));
+      const dirFd = /= (\d+)$/.exec(lines[dirOpen] ?? "")?.[1];
+      expect(lines.some((l, i) => i > dirOpen && l.includes(`fsync(${dirFd})`))).toBe(true);
+      // Until the rename, the target is never opened for writing: an
+      // interrupted write leaves the old file intact.
+      expect(lines.some((l) => l.includes(`${dir}/90-vm_max_map_count.conf", O_WRONLY`))).toBe(
+        false,
+      );
+    },
+  );
+
+  rootTest(
+    "a second run with the same value changes nothing: mtime unchanged, changed false",
+    () => {
+      const s = fakeSystem();
+      expect(s.apply(["70000", "--persist"]).code).toBe(0);
+      utimesSync(join(s.root, OURS), PAST, PAST);
+      const before = snapshot(s.root);
+      const r = s.apply(["70000", "--persist", "--json"]);
+      expect(r.code).toBe(0);
+      const j = JSON.parse(r.stdout);
+      expect(j.schemaVersion).toBe(1);
+      expect(j.changed).toBe(false);
+      expect(j.live.changed).toBe(false);
+      expect(j.file.action).toBe("unchanged");
+      expect(statSync(join(s.root, OURS)).mtime.getTime()).toBe(PAST.getTime());
+      expect(snapshot(s.root)).toEqual(before);
+      const text = s.apply(["70000", "--persist"]);
+      expect(text.stdout).toMatch(/already 70000/);
+      expect(text.stdout).toMatch(/already sets 70000: left unchanged/);
+      expect(text.stdout).toMatch(/Nothing changed/);
+    },
+  );
+
+  rootTest(
+    "a file that already says the value is not rewritten when only the live value differs",
+    () => {
+      const s = fakeSystem({ [OURS]: "# hand-written\nvm.max_map_count=70000\n" });
+      utimesSync(join(s.root, OURS), PAST, PAST);
+      const j = JSON.parse(s.apply(["70000", "--persist", "--json"]).stdout);
+      expect([j.changed, j.live.changed, j.file.changed]).toEqual([true, true, false]);
+      expect(s.live()).toBe(70000);
+      expect(statSync(join(s.root, OURS)).mtime.getTime()).toBe(PAST.getTime());
+      expect(s.file()).toBe("# hand-written\nvm.max_map_count=70000\n");
+    },
+  );
+
+  rootTest("a symlink at the path is refused, not followed, and nothing changes", () => {
+    const s = fakeSystem({
+      "/etc/shadow-target": "keep\n",
+      [OURS]: { link: "/etc/shadow-target" },
+    });
+    // The link points inside the root as an absolute path would on the target;
+    // make it point at the real temp file too, to prove it is not followed.
+    rmSync(join(s.root, OURS));
+    symlinkSync(join(s.root, "etc/shadow-target"), join(s.root, OURS));
+    const r = s.apply(["70000", "--persist"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/Refusing to write ".*90-vm_max_map_count\.conf": it is a symlink/);
+    expect(readFileSync(join(s.root, "etc/shadow-target"), "utf8")).toBe("keep\n");
+    expect(s.live()).toBe(65530);
+  });
+
+  rootTest("a directory at the path is refused and nothing changes", () => {
+    const s = fakeSystem();
+    mkdirSync(join(s.root, OURS), { recursive: true });
+    const r = s.apply(["70000", "--persist"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/not a regular file/);
+    expect(s.live()).toBe(65530);
+  });
+
+  rootTest(
+    "a write failure (read-only directory) leaves the old file intact and the live value unchanged",
+    () => {
+      const old = "# Written by vmaudit 0.0.1\nvm.max_map_count = 100000\n";
+      const s = fakeSystem({ [OURS]: old });
+      const dir = join(s.root, "etc/sysctl.d");
+      // A private mount namespace where the directory is read-only (root
+      // ignores mode bits, not a read-only mount).
+      const ro = [
+        "unshare",
+        "--mount",
+        "sh",
+        "-c",
+        'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"',
+        "sh",
+        dir,
+      ];
+      const r = s.apply(["70000", "--persist"], { prefix: ro });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/Cannot write in ".*etc\/sysctl\.d" \(EROFS\)/);
+      expect(r.stderr).not.toMatch(/internal error/);
+      expect(s.file()).toBe(old);
+      expect(readdirSync(dir)).toEqual(["90-vm_max_map_count.conf"]);
+      expect(s.live()).toBe(65530);
+    },
+  );
+
+  rootTest("--file NAME writes that name in /etc/sysctl.d", () => {
+    const s = fakeSystem();
+    const r = s.apply(["70000", "--persist", "--file", "95-games.conf"]);
+    expect(r.code).toBe(0);
+    expect(s.file("/etc/sysctl.d/95-games.conf")).toContain("vm.max_map_count = 70000");
+    expect(s.file()).toBeUndefined();
+  });
+});
+
+describe("boot-time precedence after --persist", () => {
+  rootTest(
+    "an overriding elasticsearch.conf: exit 1, its path and value named, a later --file suggested",
+    () => {
+      const s = fakeSystem({ "/usr/lib/sysctl.d/elasticsearch.conf": "vm.max_map_count=262144\n" });
+      const r = s.apply(["70000", "--persist"]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(
+        /Another sysctl config overrides \/etc\/sysctl\.d\/90-vm_max_map_count\.conf: \/usr\/lib\/sysctl\.d\/elasticsearch\.conf sets vm\.max_map_count = 262144 at boot, not 70000/,
+      );
+      expect(r.stderr).toMatch(
+        /--file zz-vm_max_map_count\.conf \(it sorts after elasticsearch\.conf\)/,
+      );
+      expect(r.stdout).toMatch(/applies \/usr\/lib\/sysctl\.d\/elasticsearch\.conf after/);
+      // The suggested name really wins.
+      rmSync(join(s.root, OURS));
+      const fixed = s.apply(["70000", "--persist", "--file", "zz-vm_max_map_count.conf", "--json"]);
+      expect(fixed.code).toBe(0);
+      const j = JSON.parse(fixed.stdout);
+      expect(j.bootValue).toBe(70000);
+      expect(j.overrides).toEqual([]);
+      expect(j.boot.systemd.winner.path).toBe("/etc/sysctl.d/zz-vm_max_map_count.conf");
+    },
+  );
+
+  rootTest("/etc/sysctl.conf setting the key is flagged: procps reads it after every file", () => {
+    const s = fakeSystem({ "/etc/sysctl.conf": "vm.max_map_count = 500000\n" });
+    const r = s.apply(["70000", "--persist"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/\/etc\/sysctl\.conf/);
+    expect(r.stderr).toMatch(/remove vm\.max_map_count from \/etc\/sysctl\.conf/);
+  });
+
+  rootTest("--show-config lists every file that sets the key, in order, and the winner", () => {
+    const s = fakeSystem({
+      "/usr/lib/sysctl.d/10-arch.conf": "vm.max_map_count = 1048576\n",
+      "/usr/lib/sysctl.d/elasticsearch.conf": "vm.max_map_count = 262144\n",
+      "/etc/sysctl.d/elasticsearch.conf": { link: "/dev/null" },
+      [OURS]: "vm/max_map_count = 120000\n",
+      "/etc/sysctl.d/50-other.conf": "kernel.pid_max = 4194304\n",
+    });
+    const r = s.apply(["--show-config"]);
+    expect(r.code).toBe(0);
+    const rows = r.stdout.split("\n").filter((l) => l.includes(".conf:"));
+    expect(rows[0]).toMatch(/^ +1048576 +\/usr\/lib\/sysctl\.d\/10-arch\.conf:1$/);
+    expect(rows[1]).toMatch(/^ +120000 +wins +\/etc\/sysctl\.d\/90-vm_max_map_count\.conf:1$/);
+    expect(r.stdout).not.toMatch(/ \n/);
+    expect(r.stdout).toMatch(
+      /elasticsearch\.conf\s+hidden by \/etc\/sysctl\.d\/elasticsearch\.conf \(a \/dev\/null mask\)/,
+    );
+    expect(r.stdout).toMatch(/At boot: 120000/);
+    const j = JSON.parse(s.apply(["--show-config", "--json"]).stdout);
+    expect(j.schemaVersion).toBe(1);
+    expect(j.bootValue).toBe(120000);
+    expect(j.boot.systemd.settings.map((x: { path: string }) => x.path)).toEqual([
+      "/usr/lib/sysctl.d/10-arch.conf",
+      OURS,
+    ]);
+  });
+});
+
+describe("apply --dry-run", () => {
+  rootTest(
+    "prints the current and new value, the exact file content and the boot value, and changes nothing",
+    () => {
+      const s = fakeSystem({ "/usr/lib/sysctl.d/10-arch.conf": "vm.max_map_count = 1048576\n" });
+      const before = snapshot(s.root);
+      const r = s.apply(["70000", "--persist", "--dry-run"]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/Dry run: nothing was changed/);
+      expect(r.stdout).toMatch(/Current value: 65530/);
+      expect(r.stdout).toMatch(/New value: +70000/);
+      expect(r.stdout).toMatch(
+        /would be written with:\n +# Written by vmaudit .*\n.*\n +vm\.max_map_count = 70000\n/,
+      );
+      expect(r.stdout).toMatch(/At boot: 70000 .*from \/etc\/sysctl\.d\/90-vm_max_map_count\.conf/);
+      expect(snapshot(s.root)).toEqual(before);
+      expect(s.live()).toBe(65530);
+    },
+  );
+
+  rootTest("a dry run that would be overridden exits 1 and still changes nothing", () => {
+    const s = fakeSystem({ "/usr/lib/sysctl.d/elasticsearch.conf": "vm.max_map_count = 262144\n" });
+    const before = snapshot(s.root);
+    const r = s.apply(["70000", "--persist", "--dry-run", "--json"]);
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.stdout);
+    expect([j.dryRun, j.changed, j.bootValue, j.suggestedFile]).toEqual([
+      true,
+      true,
+      262144,
+      "zz-vm_max_map_count.conf",
+    ]);
+    expect(snapshot(s.root)).toEqual(before);
+    expect(s.live()).toBe(65530);
+  });
+
+  rootTest("without --persist, warns that the value is lost at the next boot", () => {
+    const s = fakeSystem();
+    const r = s.apply(["70000", "--dry-run"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Without --persist the limit goes back to 65530 at the next boot/);
+  });
+});
+
+describe("apply --reset under --root", () => {
+  rootTest("removes vmaudit's file and sets the value the remaining config gives", () => {
+    const s = fakeSystem({ "/usr/lib/sysctl.d/10-vendor.conf": "vm.max_map_count = 200000\n" });
+    expect(s.apply(["300000", "--persist"]).code).toBe(0);
+    expect(s.live()).toBe(300000);
+    const r = s.apply(["--reset", "--json"]);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect([j.action, j.changed, j.value, j.source, j.file.action]).toEqual([
+      "reset",
+      true,
+      200000,
+      "config",
+      "remove",
+    ]);
+    expect(s.file()).toBeUndefined();
+    expect(s.live()).toBe(200000);
+    // Again: nothing left to do.
+    const again = JSON.parse(s.apply(["--reset", "--json"]).stdout);
+    expect([again.changed, again.file.action]).toEqual([false, "absent"]);
+  });
+
+  rootTest("with no other config, resets to the kernel default 65530 and says so", () => {
+    const s = fakeSystem();
+    expect(s.apply(["300000", "--persist"]).code).toBe(0);
+    const r = s.apply(["--reset"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/New value: +65530 \(the kernel default/);
+    expect(r.stdout).toMatch(/90-vm_max_map_count\.conf was removed/);
+    expect(s.live()).toBe(65530);
+  });
+
+  rootTest("warns about another file vmaudit wrote under a different --file name", () => {
+    const s = fakeSystem();
+    expect(s.apply(["300000", "--persist"]).code).toBe(0);
+    expect(s.apply(["300000", "--persist", "--file", "zz-vm_max_map_count.conf"]).code).toBe(0);
+    const j = JSON.parse(s.apply(["--reset", "--json"]).stdout);
+    // zz- still sets 300000, so that is what the remaining config gives.
+    expect([j.value, j.file.action]).toEqual([300000, "remove"]);
+    expect(j.warnings).toContain(
+      "/etc/sysctl.d/zz-vm_max_map_count.conf was also written by vmaudit and stays; remove it with 'vmaudit apply --reset --file zz-vm_max_map_count.conf'",
+    );
+    expect(s.apply(["--reset", "--file", "zz-vm_max_map_count.conf"]).code).toBe(0);
+    expect(s.live()).toBe(65530);
+    expect(readdirSync(join(s.root, "etc/sysctl.d"))).toEqual([]);
+  });
+
+  rootTest("refuses to remove a file vmaudit did not write, and changes nothing", () => {
+    const s = fakeSystem({ [OURS]: "vm.max_map_count = 300000\n" }, { live: 300000 });
+    const r = s.apply(["--reset"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /Refusing to remove ".*90-vm_max_map_count\.conf": vmaudit did not write it/,
+    );
+    expect(s.file()).toBe("vm.max_map_count = 300000\n");
+    expect(s.live()).toBe(300000);
+  });
+
+  rootTest("--reset --dry-run shows what it would do and changes nothing", () => {
+    const s = fakeSystem();
+    expect(s.apply(["300000", "--persist"]).code).toBe(0);
+    const before = snapshot(s.root);
+    const r = s.apply(["--reset", "--dry-run"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/would be removed/);
+    expect(snapshot(s.root)).toEqual(before);
+    expect(s.live()).toBe(300000);
+  });
+});
+
+describe("the value and the guards (fake proc tree)", () => {
+  rootTest("with no VALUE, sets the recommendation of a fresh scan with the scan's flags", () => {
+    const cases: [string[], number][] = [
+      [[], 120000],
+      [["--headroom", "2"], 160000],
+      [["--vma", "100000"], 150000],
+      [["--round", "1", "--headroom", "1.25"], 100000],
+    ];
+    for (const [flags, expected] of cases) {
+      const s = fakeSystem({}, { peak: 80000 });
+      const r = s.apply([...flags, "--json"]);
+      expect(r.code).toBe(0);
+      const j = JSON.parse(r.stdout);
+      expect([j.value, j.source]).toEqual([expected, "recommendation"]);
+      expect(s.live()).toBe(expected);
+    }
+  });
+
+  rootTest(
+    "a VALUE below a running process's VMA count is refused, naming it; --force overrides",
+    () => {
+      const s = fakeSystem({}, { peak: 80000 });
+      const r = s.apply(["70000", "--persist"]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/Refusing VALUE 70000: pid 4242 \(java\) has 80000 VMAs now/);
+      expect(r.stderr).toMatch(/--force/);
+      expect(s.live()).toBe(65530);
+      expect(s.file()).toBeUndefined();
+      expect(s.apply(["70000", "--force"]).code).toBe(0);
+      expect(s.live()).toBe(70000);
+    },
+  );
+
+  rootTest(
+    "a VALUE above 1048576 is refused with the worst-case kernel memory; --force overrides",
+    () => {
+      const s = fakeSystem();
+      const r = s.apply(["2000000", "--persist"]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/above 1048576/);
+      expect(r.stderr).toMatch(
+        /366\.2 MiB of unswappable kernel memory \(2000000 x 192-byte vm_area_struct\)/,
+      );
+      expect(s.live()).toBe(65530);
+      expect(s.file()).toBeUndefined();
+      expect(s.apply(["2000000", "--force"]).code).toBe(0);
+      expect(s.live()).toBe(2000000);
+    },
+  );
+
+  rootTest("warns on stderr while a stress journal exists", () => {
+    const s = fakeSystem();
+    const run = join(s.root, "run-vmaudit");
+    writeJournal(
+      {
+        version: 1,
+        originalLimit: 65530,
+        temporaryLimit: 30000,
+        pid: 7,
+        command: "vmaudit stress",
+        startedAt: "t",
+      },
+      run,
+    );
+    const r = s.apply(["70000", "--json"], { env: { VMAUDIT_RUN_DIR: run } });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^vmaudit: warning: .*original value was 65530/);
+    expect(JSON.parse(r.stdout).value).toBe(70000);
+  });
+});
+
+describe("without root", () => {
+  const nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"];
+  rootTest("exits 77 and shows the exact command to rerun with sudo", () => {
+    const s = fakeSystem();
+    const r = s.apply(["70000", "--persist"], { prefix: nobody });
+    expect(r.code).toBe(77);
+    expect(r.stderr).toBe(
+      `vmaudit: vmaudit apply needs root: sudo ${BINARY} apply 70000 --persist --root ${s.root} --procfs ${s.proc}\n`,
+    );
+    expect(s.live()).toBe(65530);
+    expect(s.file()).toBeUndefined();
+  });
+
+  rootTest("--dry-run and --show-config only read, so they work without root", () => {
+    const s = fakeSystem();
+    const dry = s.apply(["70000", "--persist", "--dry-run"], { prefix: nobody });
+    expect(dry.stderr).toBe("");
+    expect(dry.code).toBe(0);
+    expect(s.apply(["--show-config"], { prefix: nobody }).code).toBe(0);
+    expect(s.live()).toBe(65530);
+  });
+});
