@@ -3,6 +3,7 @@
  * completions. Add a command by adding it here.
  */
 import type { Command } from "../cli/command.ts";
+import { checkCommand } from "./check.ts";
 import { scanCommand } from "./scan.ts";
 
-export const COMMANDS: readonly Command[] = [scanCommand];
+export const COMMANDS: readonly Command[] = [scanCommand, checkCommand];
