@@ -8,6 +8,8 @@ set -euo pipefail
 # command-to-check:debian-package
 NEEDED=(
   "setpriv:util-linux"
+  "promtool:prometheus"
+  "prometheus-node-exporter:prometheus-node-exporter"
 )
 
 missing=()

@@ -11,10 +11,19 @@ export interface Holder {
   stop(): Promise<void>;
 }
 
-export async function spawnHolder(n: number): Promise<Holder> {
+/**
+ * `argv0` replaces the child's argv[0], which is what vmaudit names the
+ * application after: tests use it for names full of quotes and backslashes.
+ */
+export async function spawnHolder(n: number, opts: { argv0?: string } = {}): Promise<Holder> {
   const child: Subprocess<"pipe", "pipe", "inherit"> = Bun.spawn(
     [process.execPath, join(import.meta.dir, "hold_vmas.ts"), String(n)],
-    { stdin: "pipe", stdout: "pipe", stderr: "inherit" },
+    {
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "inherit",
+      ...(opts.argv0 === undefined ? {} : { argv0: opts.argv0 }),
+    },
   );
   const reader = child.stdout.getReader();
   let text = "";
