@@ -10,6 +10,8 @@ NEEDED=(
   "setpriv:util-linux"
   "promtool:prometheus"
   "prometheus-node-exporter:prometheus-node-exporter"
+  "cc:gcc"
+  "/usr/include/stdio.h:libc6-dev"
 )
 
 missing=()

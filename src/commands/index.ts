@@ -4,6 +4,7 @@
  */
 import type { Command } from "../cli/command.ts";
 import { checkCommand } from "./check.ts";
+import { inspectCommand } from "./inspect.ts";
 import { scanCommand } from "./scan.ts";
 
-export const COMMANDS: readonly Command[] = [scanCommand, checkCommand];
+export const COMMANDS: readonly Command[] = [scanCommand, checkCommand, inspectCommand];
