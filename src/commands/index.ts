@@ -6,5 +6,11 @@ import type { Command } from "../cli/command.ts";
 import { checkCommand } from "./check.ts";
 import { inspectCommand } from "./inspect.ts";
 import { scanCommand } from "./scan.ts";
+import { watchCommand } from "./watch.ts";
 
-export const COMMANDS: readonly Command[] = [scanCommand, checkCommand, inspectCommand];
+export const COMMANDS: readonly Command[] = [
+  scanCommand,
+  checkCommand,
+  inspectCommand,
+  watchCommand,
+];

@@ -48,3 +48,55 @@ export async function spawnHolder(n: number, opts: { argv0?: string } = {}): Pro
     },
   };
 }
+
+export interface Wave {
+  pid: number;
+  /** Map (`up`) or unmap (`down`) n VMAs; resolves with the pool size after it. */
+  send(cmd: "up" | "down", n: number): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** Spawn test/helpers/wave_vmas.ts: a process whose VMA count moves on command. */
+export async function spawnWave(opts: { argv0?: string } = {}): Promise<Wave> {
+  const child: Subprocess<"pipe", "pipe", "inherit"> = Bun.spawn(
+    [process.execPath, join(import.meta.dir, "wave_vmas.ts")],
+    {
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "inherit",
+      ...(opts.argv0 === undefined ? {} : { argv0: opts.argv0 }),
+    },
+  );
+  const reader = child.stdout.getReader();
+  let buffered = "";
+  async function line(): Promise<string> {
+    while (!buffered.includes("\n")) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error("wave worker exited");
+      buffered += new TextDecoder().decode(value);
+    }
+    const i = buffered.indexOf("\n");
+    const l = buffered.slice(0, i);
+    buffered = buffered.slice(i + 1);
+    return l;
+  }
+  const first = await line();
+  if (first !== "ready") throw new Error(`wave worker failed: ${first}`);
+  return {
+    pid: child.pid,
+    async send(cmd, n) {
+      child.stdin.write(`${cmd} ${n}\n`);
+      child.stdin.flush();
+      const reply = await line();
+      const m = /^at (\d+)$/.exec(reply);
+      if (!m) throw new Error(`wave worker: ${reply}`);
+      return Number(m[1]);
+    },
+    async stop() {
+      reader.releaseLock();
+      child.stdin.end();
+      child.kill();
+      await child.exited;
+    },
+  };
+}
