@@ -6,8 +6,8 @@
  * restore is asserted.
  */
 import { afterAll, beforeAll, describe, expect } from "bun:test";
-import { readFileSync, writeFileSync } from "node:fs";
-import { readLimit, rootTest, runBinary } from "./helpers/env.ts";
+import { writeFileSync } from "node:fs";
+import { kernelCount, readLimit, rootTest, runBinary } from "./helpers/env.ts";
 import { type Holder, spawnHolder } from "./helpers/holder.ts";
 
 /**
@@ -16,13 +16,6 @@ import { type Holder, spawnHolder } from "./helpers/holder.ts";
  * stay above 20000, high enough for every ordinary process.
  */
 const EXTRA = 20_000;
-
-function kernelCount(pid: number): number {
-  const lines = readFileSync(`/proc/${pid}/maps`, "utf8")
-    .split("\n")
-    .filter((l) => l !== "");
-  return lines.length - (lines.at(-1)?.endsWith("[vsyscall]") ? 1 : 0);
-}
 
 function setLimit(value: number): void {
   writeFileSync("/proc/sys/vm/max_map_count", `${value}\n`);

@@ -12,7 +12,7 @@ import type { Subprocess } from "bun";
 import type { Collected } from "../src/scan/collect.ts";
 import { escapeLabelValue, renderPrometheus } from "../src/scan/prometheus.ts";
 import { buildScanReport, type ScanReport } from "../src/scan/report.ts";
-import { readLimit, runBinary } from "./helpers/env.ts";
+import { kernelCount, readLimit, runBinary } from "./helpers/env.ts";
 import { type Holder, spawnHolder } from "./helpers/holder.ts";
 import { findSamples, parsePromText } from "./helpers/prom_text.ts";
 
@@ -193,14 +193,6 @@ async function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
-}
-
-/** The child's map_count, read independently of vmaudit: lines minus [vsyscall]. */
-function kernelCount(pid: number): number {
-  const lines = readFileSync(`/proc/${pid}/maps`, "utf8")
-    .split("\n")
-    .filter((l) => l !== "");
-  return lines.length - (lines.at(-1)?.endsWith("[vsyscall]") ? 1 : 0);
 }
 
 describe("node_exporter textfile collector (real node_exporter)", () => {

@@ -19,7 +19,7 @@ import {
   savePeaks,
 } from "../src/watch/peaks_file.ts";
 import { PeakTracker } from "../src/watch/tracker.ts";
-import { binary, runBinary } from "./helpers/env.ts";
+import { binary, kernelCount, runBinary } from "./helpers/env.ts";
 import { fakeIo } from "./helpers/fake_io.ts";
 import { spawnWave, type Wave } from "./helpers/holder.ts";
 import { makeProcTree, mapsText, removeTree } from "./helpers/proc_tree.ts";
@@ -235,14 +235,6 @@ describe("parseWatchOptions()", () => {
     });
   }
 });
-
-/** The child's map_count, read independently of vmaudit: lines minus [vsyscall]. */
-function kernelCount(pid: number): number {
-  const lines = readFileSync(`/proc/${pid}/maps`, "utf8")
-    .split("\n")
-    .filter((l) => l !== "");
-  return lines.length - (lines.at(-1)?.endsWith("[vsyscall]") ? 1 : 0);
-}
 
 describe("vmaudit watch (compiled binary) on a worker whose count rises and falls", () => {
   let wave: Wave;

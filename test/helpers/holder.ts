@@ -5,6 +5,19 @@
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 
+/** Read a child's stdout up to the first newline (or its end), then let go of it. */
+export async function readFirstLine(stdout: ReadableStream<Uint8Array>): Promise<string> {
+  const reader = stdout.getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += new TextDecoder().decode(value);
+  }
+  reader.releaseLock();
+  return text;
+}
+
 export interface Holder {
   pid: number;
   mapped: number;
@@ -25,14 +38,7 @@ export async function spawnHolder(n: number, opts: { argv0?: string } = {}): Pro
       ...(opts.argv0 === undefined ? {} : { argv0: opts.argv0 }),
     },
   );
-  const reader = child.stdout.getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += new TextDecoder().decode(value);
-  }
-  reader.releaseLock();
+  const text = await readFirstLine(child.stdout);
   const m = /^ready (\d+)/.exec(text);
   if (!m) {
     child.kill();

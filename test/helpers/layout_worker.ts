@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { readFirstLine } from "./holder.ts";
 
 export interface Layout {
   anon: number;
@@ -65,7 +66,7 @@ export async function spawnLayoutWorker(layout: Layout): Promise<LayoutWorker> {
     ],
     { stdin: "pipe", stdout: "pipe", stderr: "inherit" },
   );
-  const text = await readLine(child);
+  const text = await readFirstLine(child.stdout);
   if (text.trim() !== "ready") {
     child.kill();
     throw new Error(`layout worker failed: ${text.trim()}`);
@@ -80,16 +81,4 @@ export async function spawnLayoutWorker(layout: Layout): Promise<LayoutWorker> {
       await child.exited;
     },
   };
-}
-
-async function readLine(child: Subprocess<"pipe", "pipe", "inherit">): Promise<string> {
-  const reader = child.stdout.getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += new TextDecoder().decode(value);
-  }
-  reader.releaseLock();
-  return text;
 }
