@@ -9,11 +9,15 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { runMain } from "../src/cli/run_main.ts";
+import { COMMANDS } from "../src/commands/index.ts";
 import type { Collected } from "../src/scan/collect.ts";
 import { escapeLabelValue, renderPrometheus } from "../src/scan/prometheus.ts";
 import { buildScanReport, type ScanReport } from "../src/scan/report.ts";
 import { kernelCount, readLimit, runBinary } from "./helpers/env.ts";
+import { fakeIo } from "./helpers/fake_io.ts";
 import { type Holder, spawnHolder } from "./helpers/holder.ts";
+import { makeProcTree, mapsText, removeTree } from "./helpers/proc_tree.ts";
 import { findSamples, parsePromText } from "./helpers/prom_text.ts";
 
 /** An app name with everything the format must escape, and more. */
@@ -295,6 +299,61 @@ describe("node_exporter textfile collector (real node_exporter)", () => {
       expect(readFileSync(target, "utf8")).toBe("keep me\n");
     } finally {
       rmSync(own, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("scan --format and --prometheus", () => {
+  async function scan(args: string[]) {
+    const io = fakeIo();
+    const code = await runMain(["scan", ...args], COMMANDS, io);
+    return { code, out: io.out, err: io.err };
+  }
+  let root: string;
+  beforeAll(() => {
+    root = makeProcTree({
+      processes: { 10: { maps: mapsText(40), cmdline: "/usr/bin/java\0" } },
+      maxMapCount: "65530",
+    });
+  });
+  afterAll(() => removeTree(root));
+
+  test("--format prometheus prints the metrics and nothing else", async () => {
+    const r = await scan(["--procfs", root, "--format", "prometheus"]);
+    expect(r.code).toBe(0);
+    expect(r.out).toStartWith("# HELP vmaudit_map_count_limit ");
+    expect(findSamples(parsePromText(r.out), "vmaudit_process_vmas", { pid: "10" })[0]?.value).toBe(
+      40,
+    );
+  });
+  test("--json is --format json", async () => {
+    const a = JSON.parse((await scan(["--procfs", root, "--json"])).out);
+    const b = JSON.parse((await scan(["--procfs", root, "--format", "json"])).out);
+    expect(a.schemaVersion).toBe(1);
+    expect(b.topProcesses).toEqual(a.topProcesses);
+  });
+  const bad: [string[], string][] = [
+    [["--format", "xml"], 'Cannot use --format "xml": expected one of text, json, prometheus'],
+    [["--json", "--format", "text"], 'Cannot use --json with --format "text"'],
+    [["--prometheus", ""], 'Cannot use --prometheus ""'],
+  ];
+  for (const [args, message] of bad) {
+    test(`${args.join(" ")} is a usage error`, async () => {
+      const r = await scan(["--procfs", root, ...args]);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain(message);
+    });
+  }
+  test("--prometheus FILE with --json writes the file and prints the JSON", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "vmaudit-prom-"));
+    try {
+      const file = join(dir, "v.prom");
+      const r = await scan(["--procfs", root, "--prometheus", file, "--json"]);
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.out).schemaVersion).toBe(1);
+      expect(readFileSync(file, "utf8")).toContain("vmaudit_system_vmas 40\n");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
