@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runMain } from "../src/cli/run_main.ts";
+import { palette } from "../src/color.ts";
 import { COMMANDS } from "../src/commands/index.ts";
 import { parseWatchOptions } from "../src/commands/watch.ts";
 import { ExitError, UsageError } from "../src/errors.ts";
@@ -18,6 +19,7 @@ import {
   parsePeaksFile,
   savePeaks,
 } from "../src/watch/peaks_file.ts";
+import { renderLiveView } from "../src/watch/report.ts";
 import { PeakTracker } from "../src/watch/tracker.ts";
 import { binary, kernelCount, runBinary } from "./helpers/env.ts";
 import { fakeIo } from "./helpers/fake_io.ts";
@@ -39,7 +41,14 @@ describe("PeakTracker", () => {
     t.observe([{ pid: 1, app: "a", vmas: 30 }], at(1), 3);
     t.observe([{ pid: 1, app: "a", vmas: 20 }], at(2), 2);
     expect(t.processPeaks()).toEqual([
-      { pid: 1, app: "a", vmas: 30, seenAt: at(1).toISOString(), last: 20 },
+      {
+        pid: 1,
+        app: "a",
+        vmas: 30,
+        seenAt: at(1).toISOString(),
+        last: 20,
+        lastSeenAt: at(2).toISOString(),
+      },
     ]);
     expect(t.cost()).toEqual({ samples: 3, meanMs: 2, maxMs: 3, lastMs: 2 });
   });
@@ -65,6 +74,21 @@ describe("PeakTracker", () => {
       { app: "java", vmas: 300, pid: 2, seenAt: at(0).toISOString() },
       { app: "sh", vmas: 50, pid: 3, seenAt: at(0).toISOString() },
     ]);
+  });
+  test("the live view marks a process that has exited", () => {
+    const t = new PeakTracker();
+    t.observe(
+      [
+        { pid: 1, app: "a", vmas: 30 },
+        { pid: 2, app: "b", vmas: 20 },
+      ],
+      at(0),
+      1,
+    );
+    t.observe([{ pid: 2, app: "b", vmas: 25 }], at(1), 1);
+    const view = renderLiveView(t, 65530, 10, palette(false));
+    expect(view).toMatch(/exited\s+30\s+00:00:00\s+1\s+a/);
+    expect(view).toMatch(/\n\s+25\s+25\s+00:00:01\s+2\s+b/);
   });
   test("a reused pid running something else is tracked apart", () => {
     const t = new PeakTracker();

@@ -103,10 +103,11 @@ export function renderLiveView(
 ): string {
   const cost = tracker.cost();
   const rows = tracker.processPeaks().slice(0, top);
+  const latest = tracker.lastSampleAt();
   return `${p.bold(`vmaudit watch: ${cost.samples} samples, last ${cost.lastMs.toFixed(1)} ms; limit ${limit ?? "unknown"} (Ctrl-C to stop)`)}\n${renderTable(
     ["NOW", "PEAK", "SEEN", "PID", "APPLICATION"],
     rows.map((r) => [
-      String(r.last),
+      r.lastSeenAt === latest ? String(r.last) : "exited",
       String(r.vmas),
       time(r.seenAt),
       String(r.pid),

@@ -17,6 +17,8 @@ export interface ProcessPeak {
   seenAt: string;
   /** The count at the last sample it was seen in. */
   last: number;
+  /** The time of the last sample it was seen in (earlier than the run's last sample once it exits). */
+  lastSeenAt: string;
 }
 
 export interface SampleCost {
@@ -44,15 +46,17 @@ export class PeakTracker {
   private costMax = 0;
   private costLast = 0;
   private count = 0;
+  private latest = "";
 
   observe(sample: readonly ObservedProcess[], at: Date, costMs: number): void {
     const seenAt = at.toISOString();
     for (const p of sample) {
       const key = `${p.pid}\u0000${p.app}`;
       const have = this.processes.get(key);
-      if (!have) this.processes.set(key, { ...p, seenAt, last: p.vmas });
+      if (!have) this.processes.set(key, { ...p, seenAt, last: p.vmas, lastSeenAt: seenAt });
       else {
         have.last = p.vmas;
+        have.lastSeenAt = seenAt;
         if (p.vmas > have.vmas) {
           have.vmas = p.vmas;
           have.seenAt = seenAt;
@@ -63,9 +67,15 @@ export class PeakTracker {
         this.apps.set(p.app, { app: p.app, vmas: p.vmas, pid: p.pid, seenAt });
     }
     this.count++;
+    this.latest = seenAt;
     this.costTotal += costMs;
     this.costLast = costMs;
     if (costMs > this.costMax) this.costMax = costMs;
+  }
+
+  /** The time of the latest sample, "" before the first. */
+  lastSampleAt(): string {
+    return this.latest;
   }
 
   /** Every process ever seen, highest peak first. */
