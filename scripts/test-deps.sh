@@ -22,6 +22,11 @@ NEEDED=(
   "mount:mount"
   "strace:strace"
   "systemd-analyze:systemd"
+  # monitoring tests: promtool and a real node_exporter; a C worker with a known layout for inspect
+  "promtool:prometheus"
+  "prometheus-node-exporter:prometheus-node-exporter"
+  "cc:gcc"
+  "/usr/include/stdio.h:libc6-dev"
 )
 
 missing=()

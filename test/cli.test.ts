@@ -52,7 +52,9 @@ describe("parseScanOptions()", () => {
       round: 10000,
       vma: undefined,
       anonymiseUser: "ann",
-      json: false,
+      format: undefined,
+      peaks: undefined,
+      prometheusFile: undefined,
     });
   });
   test("reads every flag", () => {
@@ -66,7 +68,7 @@ describe("parseScanOptions()", () => {
       headroom: 1.2,
       round: 1,
       vma: 80000,
-      json: true,
+      format: "json",
     });
   });
   const bad: [string, Record<string, string>, RegExp][] = [

@@ -45,6 +45,12 @@ export interface Command {
   options: Record<string, OptionSpec>;
   positionals?: PositionalSpec[];
   examples?: string[];
+  /**
+   * The exit code for usage errors, when not 2. `check` uses 3 (UNKNOWN):
+   * in the monitoring-plugins convention 2 means CRITICAL, and a typo in a
+   * check's arguments must not page anyone as a critical alert.
+   */
+  usageExitCode?: number;
   /** Returns the exit code. Expected failures throw ExitError. */
   run(input: CommandInput): number | Promise<number>;
 }

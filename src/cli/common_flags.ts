@@ -42,16 +42,24 @@ export const RECOMMEND_OPTIONS: Record<string, OptionSpec> = {
     description: "Round the recommendation up to a multiple of N (1 turns rounding off)",
     default: String(DEFAULT_ROUND),
   },
+  peaks: {
+    type: "string",
+    value: "FILE",
+    description: "Also recommend for the peak recorded in FILE by 'vmaudit watch --save FILE'",
+  },
 };
 
 export interface RecommendFlags {
   headroom: number;
   round: number;
   vma: number | undefined;
+  /** A peaks file from `watch --save`; scanSystem reads it. */
+  peaks: string | undefined;
 }
 
 /**
- * Parse --headroom, --round and --vma.
+ * Parse --headroom, --round, --vma and --peaks (the path only: scanSystem
+ * reads the file, so every command that recommends from a scan gets it).
  *
  * @example
  * parseRecommendFlags({ headroom: "1.25" }, "scan").headroom; // 1.25
@@ -72,7 +80,9 @@ export function parseRecommendFlags(values: OptionValues, command: string): Reco
   const round = r === undefined ? DEFAULT_ROUND : parsePositiveInt("--round", r, { command });
   const v = stringOption(values, "vma");
   const vma = v === undefined ? undefined : parsePositiveInt("--vma", v, { command });
-  return { headroom, round, vma };
+  const peaks = stringOption(values, "peaks");
+  if (peaks === "") throw new UsageError(`Cannot use --peaks "": expected a file path`, command);
+  return { headroom, round, vma, peaks };
 }
 
 /** The --procfs value, defaulting to /proc, with trailing slashes removed. */

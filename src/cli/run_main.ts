@@ -21,6 +21,7 @@ export async function runMain(
   commands: readonly Command[],
   io: Io = processIo(),
 ): Promise<number> {
+  let command: Command | undefined;
   try {
     const [first, ...rest] = argv;
     if (first === undefined) {
@@ -37,7 +38,7 @@ export async function runMain(
       io.stdout(`vmaudit ${VERSION_LINE}\n`);
       return EXIT_OK;
     }
-    const command = findCommand(commands, first);
+    command = findCommand(commands, first);
     const parsed = parseCommandArgs(command, rest);
     if (parsed.values.help) {
       io.stdout(renderCommandUsage(command));
@@ -48,6 +49,8 @@ export async function runMain(
     if (err instanceof ExitError) {
       io.stderr(`vmaudit: ${err.message}\n`);
       if (err.hint) io.stderr(`${err.hint}\n`);
+      if (err instanceof UsageError && command?.usageExitCode !== undefined)
+        return command.usageExitCode;
       return err.code;
     }
     const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);

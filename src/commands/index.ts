@@ -4,7 +4,17 @@
  */
 import type { Command } from "../cli/command.ts";
 import { applyCommand } from "./apply.ts";
+import { checkCommand } from "./check.ts";
 import { completionsCommand } from "./completions.ts";
+import { inspectCommand } from "./inspect.ts";
 import { scanCommand } from "./scan.ts";
+import { watchCommand } from "./watch.ts";
 
-export const COMMANDS: readonly Command[] = [scanCommand, applyCommand, completionsCommand];
+export const COMMANDS: readonly Command[] = [
+  scanCommand,
+  applyCommand,
+  inspectCommand,
+  watchCommand,
+  checkCommand,
+  completionsCommand,
+];

@@ -3,7 +3,7 @@
  * into one reused buffer were measured faster than async ones (bun-notes.md),
  * and /proc files report size 0, so we read until EOF.
  */
-import { closeSync, openSync, readSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 import { VmaCounter } from "../core/vma_counter.ts";
 import { errnoCode } from "../errors.ts";
 
@@ -57,4 +57,29 @@ export function readMapsCount(path: string, buf: Buffer): MapsResult {
   }
   if (bytes === 0) return { kind: "empty" };
   return { kind: "ok", vmas: counter.count(), bytes };
+}
+
+export type MapsTextResult =
+  | { kind: "ok"; text: string }
+  | { kind: "empty" }
+  | { kind: "denied"; code: string }
+  | { kind: "vanished"; code: string }
+  | { kind: "error"; code: string };
+
+/**
+ * The whole maps text of one process, for `inspect` (which needs the lines,
+ * not just their count). Errors are classified like {@link readMapsCount}.
+ *
+ * @example
+ * readMapsText("/proc/self/maps").kind; // "ok"
+ */
+export function readMapsText(path: string): MapsTextResult {
+  let text: string;
+  try {
+    text = readFileSync(path, "latin1");
+  } catch (err) {
+    const code = errnoCode(err) ?? "EUNKNOWN";
+    return { kind: classifyErrno(code), code };
+  }
+  return text.length === 0 ? { kind: "empty" } : { kind: "ok", text };
 }

@@ -27,7 +27,9 @@ export function renderRecommendation(row: RecommendationRow, p: Palette): string
   const title =
     row.basis === "top-process"
       ? `For the top process (pid ${row.pid}, ${row.app}) at ${row.peak} VMAs:`
-      : `For the expected peak of ${row.peak} VMAs (--vma):`;
+      : row.basis === "recorded-peak"
+        ? `For the recorded peak of ${row.peak} VMAs (pid ${row.pid}, ${row.app}; --peaks):`
+        : `For the expected peak of ${row.peak} VMAs (--vma):`;
   const lines = [`  ${title}`];
   if (row.current) lines.push(headroomLine("current", row.current, p));
   else lines.push("    current      unknown (vm.max_map_count could not be read)");

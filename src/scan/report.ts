@@ -14,6 +14,7 @@ import {
   worstCaseKernelBytes,
 } from "../core/recommend.ts";
 import type { SlabCache, SlabRead } from "../proc/kernel.ts";
+import type { PeakEntry } from "../watch/peaks_file.ts";
 import type { Collected, Coverage, ProcessSample } from "./collect.ts";
 
 export const SCAN_SCHEMA_VERSION = 1;
@@ -27,6 +28,8 @@ export interface ScanOptions {
   vma: number | undefined;
   /** The invoking user's name, replaced by `<user>` in command lines. */
   anonymiseUser: string | undefined;
+  /** The highest peak of a peaks file (`--peaks`), already read. */
+  recordedPeak?: PeakEntry | undefined;
 }
 
 export interface KernelFacts {
@@ -64,8 +67,8 @@ export interface DosRisk {
 }
 
 export interface RecommendationRow {
-  basis: "top-process" | "expected-peak";
-  /** The process the peak came from (top-process basis). */
+  basis: "top-process" | "expected-peak" | "recorded-peak";
+  /** The process the peak came from (top-process and recorded-peak bases). */
   pid: number | undefined;
   app: string | undefined;
   peak: number;
@@ -94,7 +97,14 @@ export interface ScanReport {
     vmaSlab: (SlabCache & { activeBytes: number; totalBytes: number }) | null;
     vmaSlabUnavailable: string | null;
   };
-  settings: { headroom: number; round: number; vma: number | null; top: number };
+  settings: {
+    headroom: number;
+    round: number;
+    vma: number | null;
+    top: number;
+    /** The recorded peak used from `--peaks`, or null. */
+    recordedPeak: PeakEntry | null;
+  };
   recommendations: RecommendationRow[];
   /** The highest limit among the recommendations: what `apply` sets with no VALUE. */
   recommendedLimit: number | null;
@@ -225,6 +235,14 @@ export function buildScanReport(
     );
   if (options.vma !== undefined)
     recommendations.push(recommendationFor(options.vma, engine, "expected-peak"));
+  const recorded = options.recordedPeak;
+  if (recorded && recorded.vmas > 0)
+    recommendations.push(
+      recommendationFor(recorded.vmas, engine, "recorded-peak", {
+        pid: recorded.pid,
+        app: recorded.app,
+      }),
+    );
 
   return {
     schemaVersion: SCAN_SCHEMA_VERSION,
@@ -253,6 +271,7 @@ export function buildScanReport(
       round: options.round,
       vma: options.vma ?? null,
       top: options.top,
+      recordedPeak: options.recordedPeak ?? null,
     },
     recommendations,
     recommendedLimit: recommendations.length

@@ -57,3 +57,11 @@ export function runBinary(
 export function readLimit(): number {
   return Number(readFileSync("/proc/sys/vm/max_map_count", "utf8").trim());
 }
+
+/** A process's map_count, read independently of vmaudit: maps lines minus [vsyscall]. */
+export function kernelCount(pid: number): number {
+  const lines = readFileSync(`/proc/${pid}/maps`, "utf8")
+    .split("\n")
+    .filter((l) => l !== "");
+  return lines.length - (lines.at(-1)?.endsWith("[vsyscall]") ? 1 : 0);
+}
