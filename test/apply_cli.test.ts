@@ -18,12 +18,14 @@ describe("parseApplyOptions()", () => {
       false,
       false,
     ]);
-    expect(o.recommend).toEqual({ headroom: 1.5, round: 10000, vma: undefined });
+    expect(o.recommend).toEqual({ headroom: 1.5, round: 10000, vma: undefined, peaks: undefined });
   });
-  test("shares --headroom, --round and --vma with scan", () => {
-    const o = parseApplyOptions({ headroom: "2", round: "1", vma: "90000" }, ["120000"]);
+  test("shares --headroom, --round, --vma and --peaks with scan", () => {
+    const o = parseApplyOptions({ headroom: "2", round: "1", vma: "90000", peaks: "/tmp/p.json" }, [
+      "120000",
+    ]);
     expect(o.value).toBe(120000);
-    expect(o.recommend).toEqual({ headroom: 2, round: 1, vma: 90000 });
+    expect(o.recommend).toEqual({ headroom: 2, round: 1, vma: 90000, peaks: "/tmp/p.json" });
   });
   test("--root loses its trailing slash", () => {
     expect(parseApplyOptions({ root: "/mnt/image/" }, []).root).toBe("/mnt/image");
