@@ -110,7 +110,7 @@ describe("bash completion", () => {
     ],
     [
       "flags after a value still complete",
-      ["vmaudit", "scan", "--top", "5", "--pro"],
+      ["vmaudit", "scan", "--top", "5", "--procf"],
       (r) => expect(r).toEqual(["--procfs"]),
     ],
     [
