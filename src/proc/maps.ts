@@ -10,13 +10,15 @@ import { errnoCode } from "../errors.ts";
 /** 1 MiB: far above the 64 KiB minimum, so a 60k-VMA process needs ~3 reads. */
 export const READ_BUFFER_BYTES = 1 << 20;
 
-export type MapsResult =
-  | { kind: "ok"; vmas: number; bytes: number }
+/** Why a maps file gave no lines: shared by every reader of maps. */
+export type MapsFailure =
   /** Empty maps: a kernel thread, or a zombie that has released its mm. */
   | { kind: "empty" }
   | { kind: "denied"; code: string }
   | { kind: "vanished"; code: string }
   | { kind: "error"; code: string };
+
+export type MapsResult = { kind: "ok"; vmas: number; bytes: number } | MapsFailure;
 
 /** Sort an errno into denied (EACCES, EPERM), vanished (ENOENT, ESRCH) or other. */
 export function classifyErrno(code: string): "denied" | "vanished" | "error" {
@@ -59,12 +61,7 @@ export function readMapsCount(path: string, buf: Buffer): MapsResult {
   return { kind: "ok", vmas: counter.count(), bytes };
 }
 
-export type MapsTextResult =
-  | { kind: "ok"; text: string }
-  | { kind: "empty" }
-  | { kind: "denied"; code: string }
-  | { kind: "vanished"; code: string }
-  | { kind: "error"; code: string };
+export type MapsTextResult = { kind: "ok"; text: string } | MapsFailure;
 
 /**
  * The whole maps text of one process, for `inspect` (which needs the lines,
