@@ -4,5 +4,7 @@
  */
 import type { Command } from "../cli/command.ts";
 import { scanCommand } from "./scan.ts";
+import { stressCommand } from "./stress.ts";
+import { stressWorkerCommand } from "./stress_worker.ts";
 
-export const COMMANDS: readonly Command[] = [scanCommand];
+export const COMMANDS: readonly Command[] = [scanCommand, stressCommand, stressWorkerCommand];
