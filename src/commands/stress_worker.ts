@@ -62,7 +62,7 @@ export const stressWorkerCommand: Command = {
     "time-limit": { type: "string", value: "SECONDS", description: "End after this long" },
     parent: { type: "string", value: "PID", description: "The harness's pid" },
   },
-  run({ values, io }) {
-    return runWorker(parseWorkerPlan(values), io.stdout);
+  run({ values }) {
+    return runWorker(parseWorkerPlan(values));
   },
 };

@@ -527,7 +527,7 @@ async function driveWorker(
     }
     if (m.kind === "checkpoint") {
       created = m.created;
-      mappingMs = m.mappingMs;
+      mappingMs = m.mappingUs / 1000;
       const timing = timeMapsScans(mapsPath, opts.repeat, buf);
       const { vmas, ...scan } = timing;
       const expectedVmas = baseline + m.created;
@@ -549,12 +549,12 @@ async function driveWorker(
     }
     if (m.kind === "done") {
       created = m.created;
-      mappingMs = m.mappingMs;
+      mappingMs = m.mappingUs / 1000;
       break;
     }
     if (m.kind === "refused") {
       created = m.created;
-      mappingMs = m.mappingMs;
+      mappingMs = m.mappingUs / 1000;
       const limitNow = readMaxMapCount(ctx.procfs) ?? limitDuring;
       if (limitNow !== limitDuring) {
         warnings.push(

@@ -18,11 +18,12 @@ import type { WorkerPlan } from "../../stress/worker.ts";
  *
  * @example
  * workerArgv(plan)[0] === process.execPath; // true
+ * workerArgv(plan, "dist/vmaudit")[1]; // "__stress-worker"
  */
-export function workerArgv(plan: WorkerPlan): string[] {
+export function workerArgv(plan: WorkerPlan, executable?: string): string[] {
   // Compiled binaries run their entry from Bun's embedded filesystem.
   const compiled = Bun.main.startsWith("/$bunfs/") || Bun.main.startsWith("B:/~BUN/");
-  const entry = compiled ? [] : [join(import.meta.dir, "..", "..", "main.ts")];
+  const entry = compiled || executable ? [] : [join(import.meta.dir, "..", "..", "main.ts")];
   const args = [
     "--target",
     String(plan.target),
@@ -33,8 +34,24 @@ export function workerArgv(plan: WorkerPlan): string[] {
   ];
   if (plan.limitCheck) args.push("--limit-check");
   if (plan.parentPid !== undefined) args.push("--parent", String(plan.parentPid));
-  return [process.execPath, ...entry, WORKER_COMMAND, ...args];
+  return [executable ?? process.execPath, ...entry, WORKER_COMMAND, ...args];
 }
+
+/**
+ * JavaScriptCore options for the worker (read from BUN_JSC_* at start-up).
+ * Measured: with the defaults, a second JIT worker thread or the concurrent
+ * collector thread sometimes started after the baseline (2 VMAs each: stack
+ * and guard page), and a tier-up compile sometimes grew the heap by a
+ * mapping. Compiling and collecting on the main thread, without the
+ * optimizing tiers, keeps the worker's count exact. The mmap syscall
+ * dominates the loop, so the rate does not suffer.
+ */
+export const WORKER_JSC_ENV: Record<string, string> = {
+  BUN_JSC_useConcurrentJIT: "0",
+  BUN_JSC_useConcurrentGC: "0",
+  BUN_JSC_useDFGJIT: "0",
+  BUN_JSC_useFTLJIT: "0",
+};
 
 export interface WorkerHandle {
   readonly pid: number;
@@ -52,17 +69,18 @@ export interface WorkerHandle {
 }
 
 /**
- * Start the worker with `plan`.
+ * Start the worker with `plan`. `executable` runs another vmaudit binary
+ * (tests and the bench use the compiled one).
  *
  * @example
  * const w = spawnWorker({ target: 1000, checkpoints: [1000], limitCheck: false, timeLimitSeconds: 60, parentPid: process.pid });
  */
-export function spawnWorker(plan: WorkerPlan): WorkerHandle {
-  const child: Subprocess<"pipe", "pipe", "pipe"> = Bun.spawn(workerArgv(plan), {
+export function spawnWorker(plan: WorkerPlan, executable?: string): WorkerHandle {
+  const child: Subprocess<"pipe", "pipe", "pipe"> = Bun.spawn(workerArgv(plan, executable), {
     stdin: "pipe",
     stdout: "pipe",
     stderr: "pipe",
-    env: { ...process.env, NO_COLOR: "1" },
+    env: { ...process.env, ...WORKER_JSC_ENV },
   });
   const reader = child.stdout.getReader();
   const decoder = new TextDecoder();
