@@ -10,10 +10,10 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ExitError } from "../src/errors.ts";
 import { writeFileAtomic } from "../src/fs/atomic_write.ts";
 import { guardBelowPeak, guardHighValue } from "../src/limit/guards.ts";
 import { journalWarning, readJournal, removeJournal, writeJournal } from "../src/limit/journal.ts";
+import { codeOf } from "./helpers/exit_code.ts";
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -24,16 +24,6 @@ function tempDir(): string {
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
-
-function codeOf(fn: () => void): number | undefined {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ExitError) return err.code;
-    throw err;
-  }
-  return undefined;
-}
 
 describe("guardBelowPeak()", () => {
   const busiest = { pid: 42, app: "java", vmas: 54321 };

@@ -5,7 +5,6 @@
 import { describe, expect, test } from "bun:test";
 import { palette } from "../src/color.ts";
 import { parseWorkerPlan } from "../src/commands/stress_worker.ts";
-import { ExitError } from "../src/errors.ts";
 import type { StressReport } from "../src/stress/harness.ts";
 import {
   checkpointCounts,
@@ -23,16 +22,7 @@ import {
   parseMessage,
   type WorkerMessage,
 } from "../stress/protocol.ts";
-
-function codeOf(fn: () => unknown): number | undefined {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ExitError) return err.code;
-    throw err;
-  }
-  return undefined;
-}
+import { codeOf } from "./helpers/exit_code.ts";
 
 describe("parseStressOptions()", () => {
   const cases: [Record<string, string | boolean>, number | undefined][] = [
