@@ -232,28 +232,35 @@ describe("vmaudit stress (compiled, real kernel)", () => {
 });
 
 describe("vmaudit stress is interrupted", () => {
-  rootTest(
-    "SIGINT mid-run with --limit: the limit is restored, the worker is gone, no journal is left",
-    async () => {
-      const p = Bun.spawn(
-        [binary(), "stress", "--target", "150000", "--limit", "200000", "--repeat", "50"],
-        { env: { ...process.env, VMAUDIT_RUN_DIR: runDir }, stdout: "pipe", stderr: "pipe" },
-      );
-      const worker = await waitForWorker(p.pid);
-      expect(existsSync(journalPath(runDir))).toBe(true);
-      expect(readLimit()).toBe(200000);
-      process.kill(p.pid, "SIGINT");
-      expect(await p.exited).toBe(130);
-      const err = await new Response(p.stderr).text();
-      expect(err).toContain(
-        `Interrupted by SIGINT: the worker was stopped, vm.max_map_count restored to ${original}`,
-      );
-      expect(readLimit()).toBe(original);
-      expect(existsSync(journalPath(runDir))).toBe(false);
-      await waitFor("the worker to end", () => isGone(worker), 3000);
-    },
-    60_000,
-  );
+  for (const [signal, code] of [
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+  ] as const) {
+    rootTest(
+      `${signal} mid-run with --limit: the limit is restored, the worker is gone, no journal is left`,
+      async () => {
+        const p = Bun.spawn(
+          [binary(), "stress", "--target", "150000", "--limit", "200000", "--repeat", "50"],
+          { env: { ...process.env, VMAUDIT_RUN_DIR: runDir }, stdout: "pipe", stderr: "pipe" },
+        );
+        const worker = await waitForWorker(p.pid);
+      // Mid-run: the worker is holding thousands of mappings.
+      await waitFor("the worker to map", () => !isGone(worker) && kernelCount(worker) > 5000);
+        expect(existsSync(journalPath(runDir))).toBe(true);
+        expect(readLimit()).toBe(200000);
+        process.kill(p.pid, signal);
+        expect(await p.exited).toBe(code);
+        const err = await new Response(p.stderr).text();
+        expect(err).toContain(
+          `Interrupted by ${signal}: the worker was stopped, vm.max_map_count restored to ${original}`,
+        );
+        expect(readLimit()).toBe(original);
+        expect(existsSync(journalPath(runDir))).toBe(false);
+        await waitFor("the worker to end", () => isGone(worker), 3000);
+      },
+      60_000,
+    );
+  }
 
   rootTest(
     "SIGKILL of the harness mid-run: the worker dies with it, and the next run restores from the journal",
@@ -263,6 +270,8 @@ describe("vmaudit stress is interrupted", () => {
         { stdout: "ignore", stderr: "ignore" },
       );
       const worker = await waitForWorker(p.pid);
+      // Mid-run: the worker is holding thousands of mappings.
+      await waitFor("the worker to map", () => !isGone(worker) && kernelCount(worker) > 5000);
       process.kill(p.pid, "SIGKILL");
       await p.exited;
       try {

@@ -237,6 +237,9 @@ describe("rendering", () => {
       "mapping [#####               ]  25%  5,000/20,000 VMAs",
     );
     expect(renderProgress(20000, 20000, 4)).toBe("mapping [####] 100%  20,000/20,000 VMAs");
+    expect(renderProgress(20001, 20000)).toBe(
+      "limit check: 20,001 VMAs, mapping until the kernel refuses",
+    );
   });
 
   const report: StressReport = {

@@ -86,7 +86,7 @@ reachable, 2 usage or a refused value, 77 --limit needs root, 130/143 interrupte
             const pct = Math.floor((created / target) * 100);
             if (pct === lastDrawn) return;
             lastDrawn = pct;
-            io.stderr(`\r${renderProgress(created, target)}`);
+            io.stderr(`\r\x1b[K${renderProgress(created, target)}`);
           }
         : undefined,
     });

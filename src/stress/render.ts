@@ -20,6 +20,8 @@ function int(n: number): string {
  * renderProgress(5000, 20000, 20); // "mapping [#####               ]  25%  5,000/20,000 VMAs"
  */
 export function renderProgress(created: number, target: number, width = 30): string {
+  if (created > target)
+    return `limit check: ${int(created)} VMAs, mapping until the kernel refuses`;
   const frac = Math.min(1, created / target);
   const filled = Math.round(frac * width);
   const pct = `${Math.floor(frac * 100)}%`.padStart(4);

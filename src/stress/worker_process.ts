@@ -66,6 +66,8 @@ export interface WorkerHandle {
   readonly exited: Promise<number>;
   /** What the worker wrote on stderr, for error messages. */
   stderrText(): Promise<string>;
+  /** The signal that ended it (such as SIGALRM at its time limit), once it has exited. */
+  signalCode(): string | null;
 }
 
 /**
@@ -124,6 +126,10 @@ export function spawnWorker(plan: WorkerPlan, executable?: string): WorkerHandle
     },
     kill() {
       child.kill("SIGKILL");
+    },
+    signalCode() {
+      const sig: unknown = child.signalCode;
+      return typeof sig === "string" ? sig : null;
     },
     async stderrText() {
       return (await new Response(child.stderr).text()).trim();
