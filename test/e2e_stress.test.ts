@@ -244,8 +244,8 @@ describe("vmaudit stress is interrupted", () => {
           { env: { ...process.env, VMAUDIT_RUN_DIR: runDir }, stdout: "pipe", stderr: "pipe" },
         );
         const worker = await waitForWorker(p.pid);
-      // Mid-run: the worker is holding thousands of mappings.
-      await waitFor("the worker to map", () => !isGone(worker) && kernelCount(worker) > 5000);
+        // Mid-run: the worker is holding thousands of mappings.
+        await waitFor("the worker to map", () => !isGone(worker) && kernelCount(worker) > 5000);
         expect(existsSync(journalPath(runDir))).toBe(true);
         expect(readLimit()).toBe(200000);
         process.kill(p.pid, signal);
