@@ -3,6 +3,7 @@
  * Machines are noisy, so every target is a ratio against a baseline measured
  * in the same run.
  */
+import { median } from "../src/core/median.ts";
 
 /** Wall time of one shell command, in milliseconds. */
 export function timeShell(command: string): number {
@@ -14,11 +15,7 @@ export function timeShell(command: string): number {
   return ms;
 }
 
-export function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-}
+export { median };
 
 /**
  * Run each command `runs` times, round-robin so drift hits all alike, after

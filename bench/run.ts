@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { benchScan, printScanBench } from "./scan.ts";
+import { benchStress, printStressBench } from "./stress.ts";
 
 const REPO = join(import.meta.dir, "..");
 const BINARY = join(REPO, "dist", "vmaudit");
@@ -14,6 +15,13 @@ async function main(): Promise<void> {
   const scan = await benchScan(BINARY);
   printScanBench(scan);
   results.scan = scan;
+  if (process.getuid?.() === 0) {
+    const stress = await benchStress(BINARY);
+    printStressBench(stress);
+    results.stress = stress;
+  } else {
+    console.log("stress benchmark: skipped (needs root to set vm.max_map_count)");
+  }
   mkdirSync(join(REPO, "bench", "out"), { recursive: true });
   writeFileSync(
     join(REPO, "bench", "out", "results.json"),

@@ -1,7 +1,9 @@
 /**
  * The few libc calls the VMA workload needs, through bun:ffi. mmap returns
  * i64 so that MAP_FAILED (-1) is recognisable (bun-notes.md: a `ptr` return
- * hides it).
+ * hides it). It is declared `i64_fast`: user-space addresses fit in a double
+ * (47 bits), so the result is a plain number and the hot loop allocates no
+ * BigInt per call (heap growth would add the runtime's own mappings).
  */
 import { dlopen, FFIType, read } from "bun:ffi";
 
@@ -13,15 +15,18 @@ export const MAP_NORESERVE = 0x4000;
 /** Linux 4.17+: like MAP_FIXED, but fails with EEXIST instead of replacing. */
 export const MAP_FIXED_NOREPLACE = 0x100000;
 export const PR_SET_PDEATHSIG = 1;
+export const SIGKILL = 9;
 export const ENOMEM = 12;
 export const EEXIST = 17;
 
 const SYMBOLS = {
   mmap: {
     args: [FFIType.u64, FFIType.u64, FFIType.i32, FFIType.i32, FFIType.i32, FFIType.i64],
-    returns: FFIType.i64,
+    returns: FFIType.i64_fast,
   },
   munmap: { args: [FFIType.u64, FFIType.u64], returns: FFIType.i32 },
+  /** The worker's own time limit: SIGALRM's default action ends the process. */
+  alarm: { args: [FFIType.u32], returns: FFIType.u32 },
   prctl: {
     args: [FFIType.i32, FFIType.u64, FFIType.u64, FFIType.u64, FFIType.u64],
     returns: FFIType.i32,

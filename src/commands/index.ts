@@ -8,13 +8,17 @@ import { checkCommand } from "./check.ts";
 import { completionsCommand } from "./completions.ts";
 import { inspectCommand } from "./inspect.ts";
 import { scanCommand } from "./scan.ts";
+import { stressCommand } from "./stress.ts";
+import { stressWorkerCommand } from "./stress_worker.ts";
 import { watchCommand } from "./watch.ts";
 
 export const COMMANDS: readonly Command[] = [
   scanCommand,
   applyCommand,
+  stressCommand,
   inspectCommand,
   watchCommand,
   checkCommand,
   completionsCommand,
+  stressWorkerCommand,
 ];

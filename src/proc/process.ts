@@ -83,3 +83,16 @@ export function isKernelThread(procfs: string, pid: number, buf: Buffer): boolea
   const flags = Number(fields[6]);
   return Number.isFinite(flags) ? (flags & PF_KTHREAD) !== 0 : undefined;
 }
+
+/**
+ * The resident set size of a process in bytes, from the VmRSS line of
+ * /proc/PID/status; undefined when it cannot be read.
+ *
+ * @example
+ * readRssBytes("/proc", process.pid); // 41943040
+ */
+export function readRssBytes(procfs: string, pid: number, buf: Buffer): number | undefined {
+  const text = readSmall(`${procfs}/${pid}/status`, buf)?.toString("latin1");
+  const kb = text ? /^VmRSS:\s+(\d+) kB/m.exec(text)?.[1] : undefined;
+  return kb === undefined ? undefined : Number(kb) * 1024;
+}

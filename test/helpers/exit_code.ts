@@ -1,9 +1,9 @@
 /**
- * The exit code an ExitError carries, for table tests of guards and parsers.
+ * The exit code an expected failure would give, for table-driven tests.
  */
 import { ExitError } from "../../src/errors.ts";
 
-/** The code of the ExitError `fn` throws, or undefined when it returns. Other errors propagate. */
+/** The ExitError code `fn` throws, or undefined when it returns; other errors propagate. */
 export function codeOf(fn: () => unknown): number | undefined {
   try {
     fn();

@@ -1,0 +1,145 @@
+/**
+ * The pipe protocol between `vmaudit stress` (the harness) and its worker.
+ * One message per line, words separated by spaces. Pure.
+ *
+ * Worker to harness (stdout):
+ *   baseline B                 own map_count, measured right before mapping;
+ *                              then it pauses until `continue`
+ *   progress C                 C mappings created so far
+ *   checkpoint C US            paused at C created; US = mapping time so far,
+ *                              in whole microseconds
+ *   refused C ERRNO R US       mmap failed at C created; R whole mappings
+ *                              were already given back (the margin)
+ *   done C US                  target reached, no limit check; holding
+ *   error TEXT                 the worker could not start
+ *
+ * Every number is an integer, so the worker can format its lines into a
+ * preallocated buffer (MessageEncoder) without allocating on its heap.
+ *
+ * Harness to worker (stdin): `continue` after a checkpoint. End of file at
+ * any pause makes the worker exit.
+ */
+
+export type WorkerMessage =
+  | { kind: "baseline"; vmas: number }
+  | { kind: "progress"; created: number }
+  | { kind: "checkpoint"; created: number; mappingUs: number }
+  | { kind: "refused"; created: number; errno: number; released: number; mappingUs: number }
+  | { kind: "done"; created: number; mappingUs: number }
+  | { kind: "error"; text: string };
+
+export const CONTINUE = "continue\n";
+
+/** The hidden subcommand that runs the worker. */
+export const WORKER_COMMAND = "__stress-worker";
+
+/**
+ * Format one message as a line (with its newline).
+ *
+ * @example
+ * formatMessage({ kind: "progress", created: 500 }); // "progress 500\n"
+ */
+export function formatMessage(m: WorkerMessage): string {
+  switch (m.kind) {
+    case "baseline":
+      return `baseline ${m.vmas}\n`;
+    case "progress":
+      return `progress ${m.created}\n`;
+    case "checkpoint":
+      return `checkpoint ${m.created} ${m.mappingUs}\n`;
+    case "refused":
+      return `refused ${m.created} ${m.errno} ${m.released} ${m.mappingUs}\n`;
+    case "done":
+      return `done ${m.created} ${m.mappingUs}\n`;
+    case "error":
+      return `error ${m.text.replace(/\n/g, " ")}\n`;
+  }
+}
+
+/**
+ * Parse one line (without its newline); undefined when it is not a message.
+ *
+ * @example
+ * parseMessage("checkpoint 2000 7500"); // { kind: "checkpoint", created: 2000, mappingUs: 7500 }
+ */
+export function parseMessage(line: string): WorkerMessage | undefined {
+  const [kind, ...rest] = line.split(" ");
+  if (kind === "error") return { kind, text: rest.join(" ") };
+  const n = rest.map(Number);
+  if (n.some((x) => !Number.isSafeInteger(x) || x < 0)) return undefined;
+  const [a, b, c, d] = n as [number, number, number, number];
+  switch (kind) {
+    case "baseline":
+      return n.length === 1 ? { kind, vmas: a } : undefined;
+    case "progress":
+      return n.length === 1 ? { kind, created: a } : undefined;
+    case "checkpoint":
+      return n.length === 2 ? { kind, created: a, mappingUs: b } : undefined;
+    case "refused":
+      return n.length === 4 ? { kind, created: a, errno: b, released: c, mappingUs: d } : undefined;
+    case "done":
+      return n.length === 2 ? { kind, created: a, mappingUs: b } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+const TAGS = {
+  baseline: Buffer.from("baseline"),
+  progress: Buffer.from("progress"),
+  checkpoint: Buffer.from("checkpoint"),
+  refused: Buffer.from("refused"),
+  done: Buffer.from("done"),
+} as const;
+
+/**
+ * Formats messages with integer fields into one reused buffer, byte for
+ * byte as formatMessage does, without allocating: the worker's heap must not
+ * grow while it maps (a growing heap maps memory and the count drifts).
+ *
+ * @example
+ * const e = new MessageEncoder();
+ * e.encode("progress", 500); // 13, the length of "progress 500\n" in e.buffer
+ * e.line().toString(); // "progress 500\n"
+ */
+export class MessageEncoder {
+  private readonly buf = Buffer.alloc(256);
+  private len = 0;
+
+  /**
+   * Write the line for `kind` with up to four non-negative integers (-1 =
+   * absent) at the start of `buffer`; returns its length.
+   */
+  encode(kind: keyof typeof TAGS, a: number, b = -1, c = -1, d = -1): number {
+    const tag = TAGS[kind];
+    tag.copy(this.buf, 0);
+    this.len = tag.length;
+    this.put(a);
+    if (b >= 0) this.put(b);
+    if (c >= 0) this.put(c);
+    if (d >= 0) this.put(d);
+    this.buf[this.len++] = 10;
+    return this.len;
+  }
+
+  /** A copy of the last line (allocates: for tests, not the worker). */
+  line(): Buffer {
+    return Buffer.from(this.buf.subarray(0, this.len));
+  }
+
+  get buffer(): Buffer {
+    return this.buf;
+  }
+
+  private put(n: number): void {
+    this.buf[this.len++] = 32;
+    let v = Math.floor(n);
+    let digits = 1;
+    for (let x = v; x >= 10; x = Math.floor(x / 10)) digits++;
+    for (let i = digits - 1; i >= 0; i--) {
+      this.buf[this.len + i] = 48 + (v % 10);
+      v = Math.floor(v / 10);
+    }
+    this.len += digits;
+  }
+}
