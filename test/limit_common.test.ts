@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import {
+  chmodSync,
   lstatSync,
   mkdtempSync,
   readdirSync,
@@ -9,10 +10,11 @@ import {
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { writeFileAtomic } from "../src/fs/atomic_write.ts";
 import { guardBelowPeak, guardHighValue } from "../src/limit/guards.ts";
 import { journalWarning, readJournal, removeJournal, writeJournal } from "../src/limit/journal.ts";
+import { rootTest } from "./helpers/env.ts";
 import { codeOf } from "./helpers/exit_code.ts";
 
 const dirs: string[] = [];
@@ -123,5 +125,41 @@ describe("limit journal", () => {
     writeFileSync(join(d, "limit-journal.json"), "{not json");
     expect(() => readJournal(d)).toThrow(/corrupt/);
     expect(journalWarning(d)).toMatch(/corrupt/);
+  });
+});
+
+describe("journalWarning() without root", () => {
+  rootTest("a journal only root can read gives nobody no warning, and root a warning", () => {
+    const d = tempDir();
+    writeJournal(
+      {
+        version: 1,
+        originalLimit: 65530,
+        temporaryLimit: 30000,
+        pid: 7,
+        command: "vmaudit stress",
+        startedAt: "t",
+      },
+      d,
+    );
+    chmodSync(d, 0o700);
+    const script = join(tempDir(), "probe.ts");
+    const journalModule = join(import.meta.dir, "..", "src", "limit", "journal.ts");
+    writeFileSync(
+      script,
+      `import { journalWarning } from ${JSON.stringify(journalModule)};\nconsole.log(JSON.stringify(journalWarning(${JSON.stringify(d)}) ?? null));\n`,
+    );
+    chmodSync(dirname(script), 0o755);
+    chmodSync(script, 0o644);
+    const asUser = (uid: number) =>
+      Bun.spawnSync(
+        ["setpriv", `--reuid=${uid}`, `--regid=${uid}`, "--clear-groups", process.execPath, script],
+        {
+          stdout: "pipe",
+          stderr: "pipe",
+        },
+      ).stdout.toString();
+    expect(asUser(65534).trim()).toBe("null");
+    expect(asUser(0)).toMatch(/original value was 65530/);
   });
 });

@@ -38,6 +38,14 @@ export function writeJournal(entry: LimitJournal, dir = runDir()): void {
   writeFileAtomic(journalPath(dir), `${JSON.stringify(entry, null, 2)}\n`, 0o600);
 }
 
+/** The journal exists but this user may not read it (not root). */
+export class JournalAccessError extends ExitError {
+  constructor(path: string, code: string) {
+    super(EXIT_FAILURE, `Cannot read the limit journal "${path}" (${code}): it belongs to root`);
+    this.name = "JournalAccessError";
+  }
+}
+
 /** The journal, or undefined when there is none. A corrupt one is an error. */
 export function readJournal(dir = runDir()): LimitJournal | undefined {
   const path = journalPath(dir);
@@ -45,8 +53,10 @@ export function readJournal(dir = runDir()): LimitJournal | undefined {
   try {
     text = readFileSync(path, "utf8");
   } catch (err) {
-    if (errnoCode(err) === "ENOENT") return undefined;
-    throw new ExitError(EXIT_FAILURE, `Cannot read the limit journal "${path}": ${errnoCode(err)}`);
+    const code = errnoCode(err);
+    if (code === "ENOENT") return undefined;
+    if (code === "EACCES" || code === "EPERM") throw new JournalAccessError(path, code);
+    throw new ExitError(EXIT_FAILURE, `Cannot read the limit journal "${path}": ${code}`);
   }
   try {
     const j = JSON.parse(text) as LimitJournal;
@@ -78,6 +88,9 @@ export function journalWarning(dir = runDir()): string | undefined {
   try {
     j = readJournal(dir);
   } catch (err) {
+    // /run/vmaudit is root's (0700): a user who cannot read it could not act
+    // on it either, and a scan must not open with an EACCES warning.
+    if (err instanceof JournalAccessError) return undefined;
     return err instanceof Error ? err.message : String(err);
   }
   if (!j) return undefined;
