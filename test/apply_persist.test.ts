@@ -17,8 +17,8 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import { writeJournal } from "../src/limit/journal.ts";
 import { BINARY, rootTest, runBinary } from "./helpers/env.ts";
+import { leaveJournal } from "./helpers/journal.ts";
 import { makeProcTree, mapsText, SAMPLE_SLABINFO } from "./helpers/proc_tree.ts";
 import { makeSysctlRoot, type SysctlTree } from "./helpers/sysctl_tree.ts";
 
@@ -489,17 +489,7 @@ describe("the value and the guards (fake proc tree)", () => {
   rootTest("warns on stderr while a stress journal exists", () => {
     const s = fakeSystem();
     const run = join(s.root, "run-vmaudit");
-    writeJournal(
-      {
-        version: 1,
-        originalLimit: 65530,
-        temporaryLimit: 30000,
-        pid: 7,
-        command: "vmaudit stress",
-        startedAt: "t",
-      },
-      run,
-    );
+    leaveJournal(run);
     const r = s.apply(["70000", "--json"], { env: { VMAUDIT_RUN_DIR: run } });
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/^vmaudit: warning: .*original value was 65530/);

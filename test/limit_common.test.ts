@@ -13,9 +13,10 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { writeFileAtomic } from "../src/fs/atomic_write.ts";
 import { guardBelowPeak, guardHighValue } from "../src/limit/guards.ts";
-import { journalWarning, readJournal, removeJournal, writeJournal } from "../src/limit/journal.ts";
+import { journalWarning, readJournal, removeJournal } from "../src/limit/journal.ts";
 import { rootTest } from "./helpers/env.ts";
 import { codeOf } from "./helpers/exit_code.ts";
+import { leaveJournal } from "./helpers/journal.ts";
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -104,17 +105,7 @@ describe("limit journal", () => {
     const d = join(tempDir(), "run");
     expect(readJournal(d)).toBeUndefined();
     expect(journalWarning(d)).toBeUndefined();
-    writeJournal(
-      {
-        version: 1,
-        originalLimit: 65530,
-        temporaryLimit: 30000,
-        pid: 7,
-        command: "vmaudit stress",
-        startedAt: "t",
-      },
-      d,
-    );
+    leaveJournal(d);
     expect(readJournal(d)?.originalLimit).toBe(65530);
     expect(journalWarning(d)).toMatch(/original value was 65530/);
     removeJournal(d);
@@ -131,17 +122,7 @@ describe("limit journal", () => {
 describe("journalWarning() without root", () => {
   rootTest("a journal only root can read gives nobody no warning, and root a warning", () => {
     const d = tempDir();
-    writeJournal(
-      {
-        version: 1,
-        originalLimit: 65530,
-        temporaryLimit: 30000,
-        pid: 7,
-        command: "vmaudit stress",
-        startedAt: "t",
-      },
-      d,
-    );
+    leaveJournal(d);
     chmodSync(d, 0o700);
     const script = join(tempDir(), "probe.ts");
     const journalModule = join(import.meta.dir, "..", "src", "limit", "journal.ts");
