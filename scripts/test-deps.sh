@@ -8,6 +8,8 @@ set -euo pipefail
 # command-to-check:debian-package
 NEEDED=(
   "setpriv:util-linux"
+  # a pseudo-terminal for the colour test
+  "script:bsdutils"
   # release smoke tests (test/release/): ELF checks, the arm64 binary under
   # qemu-user with Debian's arm64 libc, install.sh over HTTP, completions
   "readelf:binutils"

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { isTerminal } from "../src/cli/io.ts";
 import { runMain } from "../src/cli/run_main.ts";
 import { parsePositiveInt } from "../src/cli/values.ts";
 import { useColor } from "../src/color.ts";
@@ -155,4 +156,26 @@ describe("runMain()", () => {
     expect(io.err.trim().split("\n")).toHaveLength(2);
     expect(io.err).not.toMatch(/at .*\.ts:\d+/);
   });
+});
+
+describe("isTerminal()", () => {
+  test("a pipe and /dev/null are not terminals", () => {
+    const { openSync, closeSync } = require("node:fs");
+    const devNull = openSync("/dev/null", "w");
+    try {
+      expect(isTerminal(devNull)).toBe(false);
+    } finally {
+      closeSync(devNull);
+    }
+    const r = Bun.spawnSync(
+      [
+        process.execPath,
+        "-e",
+        `const { isTerminal } = require(${JSON.stringify(`${import.meta.dir}/../src/cli/io.ts`)}); console.log(isTerminal(1))`,
+      ],
+      { stdout: "pipe" },
+    );
+    expect(r.stdout.toString().trim()).toBe("false");
+  });
+  test("a closed descriptor is not a terminal", () => expect(isTerminal(987)).toBe(false));
 });

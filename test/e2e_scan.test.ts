@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { countVmas } from "../src/core/vma_counter.ts";
-import { runBinary } from "./helpers/env.ts";
+import { binary, runBinary } from "./helpers/env.ts";
 import { type Holder, spawnHolder } from "./helpers/holder.ts";
 
 const EXTRA = 5000;
@@ -62,6 +62,17 @@ describe("vmaudit scan (compiled binary, real /proc)", () => {
     expect(r.stdout).toMatch(/not a system-wide total/);
     expect(r.stdout).toMatch(/may contain secrets|can contain secrets/);
     expect(r.stdout).not.toContain("\x1b["); // NO_COLOR and a pipe
+  });
+
+  test("on a terminal the report is coloured, and NO_COLOR turns it off", () => {
+    // script(1) gives the binary a pseudo-terminal as stdout.
+    const onTty = (env: Record<string, string>) =>
+      Bun.spawnSync(["script", "-qec", `${binary()} scan --top 1`, "/dev/null"], {
+        env: { ...process.env, NO_COLOR: "", FORCE_COLOR: "", TERM: "xterm", ...env },
+        stdout: "pipe",
+      }).stdout.toString();
+    expect(onTty({})).toContain("\x1b[");
+    expect(onTty({ NO_COLOR: "1" })).not.toContain("\x1b[");
   });
 
   test("FORCE_COLOR colours the free percent", () => {

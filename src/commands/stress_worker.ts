@@ -4,7 +4,7 @@
  */
 
 import { WORKER_COMMAND } from "../../stress/protocol.ts";
-import { runWorker, type WorkerPlan } from "../../stress/worker.ts";
+import type { WorkerPlan } from "../../stress/worker.ts";
 import type { Command, OptionValues } from "../cli/command.ts";
 import { stringOption } from "../cli/parse.ts";
 import { parsePositiveInt } from "../cli/values.ts";
@@ -62,7 +62,10 @@ export const stressWorkerCommand: Command = {
     "time-limit": { type: "string", value: "SECONDS", description: "End after this long" },
     parent: { type: "string", value: "PID", description: "The harness's pid" },
   },
-  run({ values }) {
-    return runWorker(parseWorkerPlan(values));
+  async run({ values }) {
+    const plan = parseWorkerPlan(values);
+    // Loaded here, not at start-up: bun:ffi costs every other command ~1.7 ms.
+    const { runWorker } = await import("../../stress/worker.ts");
+    return runWorker(plan);
   },
 };
