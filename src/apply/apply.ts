@@ -11,7 +11,7 @@ import type { RecommendFlags } from "../cli/common_flags.ts";
 import { DOS_RISK_THRESHOLD } from "../core/recommend.ts";
 import { EXIT_FAILURE, ExitError } from "../errors.ts";
 import type { BusiestProcess } from "../limit/guards.ts";
-import { guardBelowPeak, guardHighValue } from "../limit/guards.ts";
+import { busiestProcess, guardBelowPeak, guardHighValue } from "../limit/guards.ts";
 import { setMaxMapCount } from "../limit/live.ts";
 import { maxMapCountPath, readMaxMapCount } from "../proc/kernel.ts";
 import type { ScanReport } from "../scan/report.ts";
@@ -94,11 +94,6 @@ export interface ApplyResult {
   warnings: string[];
 }
 
-function busiestOf(report: ScanReport): BusiestProcess | undefined {
-  const top = report.topProcesses[0];
-  return top ? { pid: top.pid, app: top.app, vmas: top.vmas } : undefined;
-}
-
 function scanFor(input: ApplyInput): ScanReport {
   return scanSystem({
     procfs: input.procfs,
@@ -144,7 +139,7 @@ function coverageWarnings(report: ScanReport): string[] {
  */
 export function applyLimit(input: ApplyInput): ApplyResult {
   const report = scanFor(input);
-  const busiest = busiestOf(report);
+  const busiest = busiestProcess(report);
   const value = input.value ?? report.recommendedLimit;
   if (value === null) {
     throw new ExitError(
@@ -227,7 +222,7 @@ export function resetLimit(input: ApplyInput): ApplyResult {
   const bootReader = bootReaderOf(input.root);
   const value = boot[bootReader].value;
   const report = scanFor(input);
-  const busiest = busiestOf(report);
+  const busiest = busiestProcess(report);
   guardBelowPeak({ what: `resetting to ${value}`, value, busiest, force: input.force });
   if (present && !input.dryRun) assertConfDirWritable(input.root);
 

@@ -7,11 +7,23 @@
 import { DEFAULT_VMA_OBJSIZE } from "../core/recommend.ts";
 import { EXIT_USAGE, ExitError } from "../errors.ts";
 import { formatBytes } from "../render/units.ts";
+import type { ScanReport } from "../scan/report.ts";
 
 export interface BusiestProcess {
   pid: number;
   app: string;
   vmas: number;
+}
+
+/**
+ * The process with the most VMAs in a scan, or undefined when none was read.
+ *
+ * @example
+ * busiestProcess(scanSystem({ ...opts, top: 1 }))?.vmas;
+ */
+export function busiestProcess(report: ScanReport): BusiestProcess | undefined {
+  const top = report.topProcesses[0];
+  return top ? { pid: top.pid, app: top.app, vmas: top.vmas } : undefined;
 }
 
 /**

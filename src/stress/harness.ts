@@ -9,7 +9,12 @@ import { invokingUser } from "../cli/common_flags.ts";
 import { median } from "../core/median.ts";
 import { DEFAULT_HEADROOM, DEFAULT_ROUND } from "../core/recommend.ts";
 import { EXIT_FAILURE, EXIT_NEEDS_ROOT, ExitError } from "../errors.ts";
-import { guardBelowPeak, guardHighValue } from "../limit/guards.ts";
+import {
+  type BusiestProcess,
+  busiestProcess,
+  guardBelowPeak,
+  guardHighValue,
+} from "../limit/guards.ts";
 import { type LimitJournal, readJournal, removeJournal, writeJournal } from "../limit/journal.ts";
 import { setMaxMapCount } from "../limit/live.ts";
 import { readMaxMapCount, readVmaSlab, type SlabRead } from "../proc/kernel.ts";
@@ -70,7 +75,7 @@ export interface FullScan {
   wallMs: number;
   processCount: number;
   totalVmas: number;
-  busiest: { pid: number; vmas: number; app: string } | null;
+  busiest: BusiestProcess | null;
 }
 
 export interface RestoreResult {
@@ -284,14 +289,16 @@ export async function runStress(opts: StressOptions, ctx: StressContext): Promis
   const journalRecovery = recoverFromJournal(ctx);
   const startLimit = readMaxMapCount(ctx.procfs) ?? original;
   if (opts.limit !== undefined) {
-    const busiest = scanSystem({
-      procfs: ctx.procfs,
-      top: 1,
-      headroom: DEFAULT_HEADROOM,
-      round: DEFAULT_ROUND,
-      vma: undefined,
-      anonymiseUser: undefined,
-    }).topProcesses[0];
+    const busiest = busiestProcess(
+      scanSystem({
+        procfs: ctx.procfs,
+        top: 1,
+        headroom: DEFAULT_HEADROOM,
+        round: DEFAULT_ROUND,
+        vma: undefined,
+        anonymiseUser: undefined,
+      }),
+    );
     guardBelowPeak({
       what: `--limit ${opts.limit}`,
       value: opts.limit,
@@ -541,13 +548,12 @@ async function driveWorker(
       vma: undefined,
       anonymiseUser: invokingUser(ctx.env),
     });
-    const top = scan.topProcesses[0];
     fullScan = {
       workerVmas: baseline + held,
       wallMs: performance.now() - t0,
       processCount: scan.processCount,
       totalVmas: scan.totalVmas,
-      busiest: top ? { pid: top.pid, vmas: top.vmas, app: top.app } : null,
+      busiest: busiestProcess(scan) ?? null,
     };
   };
 
