@@ -12,16 +12,15 @@ import {
 import { stringOption } from "../cli/parse.ts";
 import { parsePositiveInt } from "../cli/values.ts";
 import { EXIT_FAILURE, EXIT_OK, ExitError, UsageError } from "../errors.ts";
+import { describeReadCode } from "../fs/read_regular.ts";
 import { renderInspectJson, renderInspectText } from "../inspect/render.ts";
 import { buildInspectReport, type InspectReport } from "../inspect/report.ts";
 import { readMaxMapCount } from "../proc/kernel.ts";
 import { readMapsText } from "../proc/maps.ts";
-import { readArgv, readComm } from "../proc/process.ts";
+import { PID_MAX_LIMIT, readArgv, readComm } from "../proc/process.ts";
 import { assertProcRoot } from "../scan/collect.ts";
 
 const DEFAULT_TOP_FILES = 10;
-/** pid_max is at most 2^22 (include/linux/threads.h PID_MAX_LIMIT). */
-const PID_MAX_LIMIT = 4_194_304;
 
 export interface InspectOptions {
   procfs: string;
@@ -79,7 +78,7 @@ export function inspectProcess(opts: InspectOptions, now = new Date()): InspectR
           : `Cannot read "${path}": permission denied (${maps.code}); run as root (sudo vmaudit inspect ${pid}) to inspect another user's process`,
       );
     case "error":
-      throw new ExitError(EXIT_FAILURE, `Cannot read "${path}": ${maps.code}`);
+      throw new ExitError(EXIT_FAILURE, `Cannot read "${path}": ${describeReadCode(maps.code)}`);
     case "empty":
       throw new ExitError(
         EXIT_FAILURE,

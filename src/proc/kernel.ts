@@ -2,8 +2,13 @@
  * Kernel-wide facts from a proc root: the current vm.max_map_count and the
  * vm_area_struct slab cache.
  */
-import { readFileSync } from "node:fs";
 import { errnoCode } from "../errors.ts";
+import { describeReadCode, readRegularFile } from "../fs/read_regular.ts";
+
+/** /proc/sys/vm/max_map_count holds one int: a few bytes. */
+const SYSCTL_MAX_BYTES = 4096;
+/** /proc/slabinfo is ~30 KB on a 6.x kernel; 4 MiB is far above any real one. */
+const SLABINFO_MAX_BYTES = 4 << 20;
 
 /** The path of the sysctl under a proc root. */
 export function maxMapCountPath(procfs: string): string {
@@ -16,7 +21,9 @@ export function maxMapCountPath(procfs: string): string {
  */
 export function readMaxMapCount(procfs: string): number | undefined {
   try {
-    const text = readFileSync(maxMapCountPath(procfs), "utf8").trim();
+    const text = readRegularFile(maxMapCountPath(procfs), SYSCTL_MAX_BYTES, { followLinks: false })
+      .toString("utf8")
+      .trim();
     return /^-?[0-9]+$/.test(text) ? Number(text) : undefined;
   } catch {
     return undefined;
@@ -56,13 +63,18 @@ export type SlabRead = { ok: true; slab: SlabCache } | { ok: false; reason: stri
 export function readVmaSlab(procfs: string): SlabRead {
   let text: string;
   try {
-    text = readFileSync(`${procfs}/slabinfo`, "utf8");
+    text = readRegularFile(`${procfs}/slabinfo`, SLABINFO_MAX_BYTES, {
+      followLinks: false,
+    }).toString("utf8");
   } catch (err) {
     const code = errnoCode(err);
     if (code === "EACCES" || code === "EPERM") {
       return { ok: false, reason: "/proc/slabinfo is readable only by root" };
     }
-    return { ok: false, reason: `cannot read ${procfs}/slabinfo (${code ?? "error"})` };
+    return {
+      ok: false,
+      reason: `cannot read ${procfs}/slabinfo (${code ? describeReadCode(code) : "error"})`,
+    };
   }
   const slab = parseVmaSlab(text);
   return slab

@@ -2,13 +2,31 @@
  * Reading /proc/PID/maps: the one hot path of every scan. Synchronous reads
  * into one reused buffer were measured faster than async ones (bun-notes.md),
  * and /proc files report size 0, so we read until EOF.
+ *
+ * A `--procfs` tree may hold a FIFO or a device where maps should be: the
+ * file is opened non-blocking without following links and refused unless
+ * fstat says it is regular (fs/read_regular.ts), and a count is bounded.
  */
-import { closeSync, openSync, readFileSync, readSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { VmaCounter } from "../core/vma_counter.ts";
 import { errnoCode } from "../errors.ts";
+import { NOT_REGULAR, PROC_READ_FLAGS, readRegularFile, TOO_LARGE } from "../fs/read_regular.ts";
 
 /** 1 MiB: far above the 64 KiB minimum, so a 60k-VMA process needs ~3 reads. */
 export const READ_BUFFER_BYTES = 1 << 20;
+
+/**
+ * More lines than any process can have: the limit is a C int and a process
+ * can reach limit + 1 VMAs, plus the [vsyscall] line. A longer "maps" is not
+ * one (a sparse file in a fake tree), and the count stops there.
+ */
+export const MAX_MAPS_LINES = 2 ** 31 + 1;
+
+/**
+ * The most maps text `inspect` holds in memory: 512 MiB, about 7 million
+ * lines of anonymous mappings (maps lines are ~70 bytes; longer with paths).
+ */
+export const MAPS_TEXT_MAX_BYTES = 512 << 20;
 
 /** Why a maps file gave no lines: shared by every reader of maps. */
 export type MapsFailure =
@@ -37,7 +55,7 @@ export function classifyErrno(code: string): "denied" | "vanished" | "error" {
 export function readMapsCount(path: string, buf: Buffer): MapsResult {
   let fd: number;
   try {
-    fd = openSync(path, "r");
+    fd = openSync(path, PROC_READ_FLAGS);
   } catch (err) {
     const code = errnoCode(err) ?? "EUNKNOWN";
     return { kind: classifyErrno(code), code };
@@ -45,11 +63,13 @@ export function readMapsCount(path: string, buf: Buffer): MapsResult {
   const counter = new VmaCounter();
   let bytes = 0;
   try {
+    if (!fstatSync(fd).isFile()) return { kind: "error", code: NOT_REGULAR };
     for (;;) {
       const n = readSync(fd, buf, 0, buf.length, null);
       if (n === 0) break;
       bytes += n;
       counter.feed(buf, n);
+      if (counter.lines() > MAX_MAPS_LINES) return { kind: "error", code: TOO_LARGE };
     }
   } catch (err) {
     const code = errnoCode(err) ?? "EUNKNOWN";
@@ -73,7 +93,7 @@ export type MapsTextResult = { kind: "ok"; text: string } | MapsFailure;
 export function readMapsText(path: string): MapsTextResult {
   let text: string;
   try {
-    text = readFileSync(path, "latin1");
+    text = readRegularFile(path, MAPS_TEXT_MAX_BYTES, { followLinks: false }).toString("latin1");
   } catch (err) {
     const code = errnoCode(err) ?? "EUNKNOWN";
     return { kind: classifyErrno(code), code };

@@ -2,11 +2,28 @@
  * Small reads of per-process files under a proc root: the pid list, cmdline,
  * comm, owner and kernel-thread flag.
  */
-import { closeSync, openSync, readdirSync, readSync, statSync } from "node:fs";
+import { closeSync, readdirSync, readSync, statSync } from "node:fs";
 import { parseCmdline } from "../core/app_name.ts";
+import { openRegular } from "../fs/read_regular.ts";
 
 /** include/linux/sched.h: PF_KTHREAD, "I am a kernel thread". */
 const PF_KTHREAD = 0x00200000;
+
+/** pid_max is at most 2^22 (include/linux/threads.h PID_MAX_LIMIT). */
+export const PID_MAX_LIMIT = 4_194_304;
+
+/**
+ * Whether a /proc entry name is a pid as the kernel writes it: decimal, no
+ * leading zero, 1 to PID_MAX_LIMIT. `0123` or `99999999999999999999` in a
+ * fake tree is not a process (and its path would not round-trip).
+ *
+ * @example
+ * isPidName("123"); // true
+ * isPidName("0123"); // false
+ */
+export function isPidName(name: string): boolean {
+  return /^[1-9][0-9]{0,6}$/.test(name) && Number(name) <= PID_MAX_LIMIT;
+}
 
 /**
  * The numeric entries of a proc root, in ascending order.
@@ -18,16 +35,19 @@ export function listPids(procfs: string): number[] {
   const pids: number[] = [];
   for (const name of readdirSync(procfs)) {
     const c = name.charCodeAt(0);
-    if (c >= 48 && c <= 57 && /^[0-9]+$/.test(name)) pids.push(Number(name));
+    if (c >= 49 && c <= 57 && isPidName(name)) pids.push(Number(name));
   }
   return pids.sort((a, b) => a - b);
 }
 
-/** Read a small file into `buf`; undefined when it cannot be read. */
+/**
+ * Read a small file into `buf` (at most its length); undefined when it
+ * cannot be read or is not a regular file (a FIFO or device in a fake tree).
+ */
 export function readSmall(path: string, buf: Buffer): Buffer | undefined {
   let fd: number;
   try {
-    fd = openSync(path, "r");
+    fd = openRegular(path, { followLinks: false });
   } catch {
     return undefined;
   }

@@ -4,12 +4,14 @@
  * through the shared recommend flags). Versioned JSON with a `kind` marker, so
  * a foreign or corrupt file is recognised and never overwritten.
  */
-import { readFileSync } from "node:fs";
 import { EXIT_FAILURE, ExitError, errnoCode } from "../errors.ts";
 import { writeFileAtomic } from "../fs/atomic_write.ts";
+import { describeReadCode, readRegularFile } from "../fs/read_regular.ts";
 
 export const PEAKS_KIND = "vmaudit-peaks";
 export const PEAKS_SCHEMA_VERSION = 1;
+/** A peaks file is ~150 bytes per application: 64 MiB is far more than any real one. */
+export const PEAKS_MAX_BYTES = 64 << 20;
 
 /** The highest count one process of an application reached. */
 export interface PeakEntry {
@@ -88,13 +90,13 @@ export function parsePeaksFile(text: string, path: string): PeaksFile {
 export function readPeaksFile(path: string, missingOk = false): PeaksFile | undefined {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = readRegularFile(path, PEAKS_MAX_BYTES, { followLinks: true }).toString("utf8");
   } catch (err) {
     const code = errnoCode(err);
     if (code === "ENOENT" && missingOk) return undefined;
     throw new ExitError(
       EXIT_FAILURE,
-      `Cannot read peaks file "${path}": ${code ?? String(err)}${code === "ENOENT" ? " (record one with 'vmaudit watch --save FILE')" : ""}`,
+      `Cannot read peaks file "${path}": ${code ? describeReadCode(code) : String(err)}${code === "ENOENT" ? " (record one with 'vmaudit watch --save FILE')" : ""}`,
     );
   }
   return parsePeaksFile(text, path);

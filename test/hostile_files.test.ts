@@ -1,0 +1,255 @@
+/**
+ * FIFOs and devices where a proc tree or a peaks file should hold regular
+ * files: every reader refuses them at once (no hang, no endless read), and
+ * the compiled binary finishes in time. Without O_NONBLOCK the open of a FIFO
+ * waits for a writer for ever; /dev/zero never ends.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import {
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { errnoCode } from "../src/errors.ts";
+import { NOT_REGULAR, readRegularFile, TOO_LARGE } from "../src/fs/read_regular.ts";
+import { readMaxMapCount, readVmaSlab } from "../src/proc/kernel.ts";
+import { readMapsCount, readMapsText } from "../src/proc/maps.ts";
+import { readArgv, readSmall } from "../src/proc/process.ts";
+import { readPeaksFile } from "../src/watch/peaks_file.ts";
+import { binary, IS_ROOT, rootTest } from "./helpers/env.ts";
+import { makeProcTree, mapsText, removeTree, SAMPLE_SLABINFO } from "./helpers/proc_tree.ts";
+
+/** A hang shows as this: the binary is killed (under bun's 5 s test timeout) and the test fails on its exit code. */
+const DEADLINE_MS = 4_000;
+
+function mkfifo(path: string): void {
+  rmSync(path, { force: true });
+  const r = Bun.spawnSync(["mkfifo", "-m", "0644", path]);
+  if (r.exitCode !== 0) throw new Error(`mkfifo ${path} failed`);
+}
+
+/** A character device node with /dev/zero's numbers (1, 5); needs root (CAP_MKNOD). */
+function mknodZero(path: string): void {
+  rmSync(path, { force: true });
+  const r = Bun.spawnSync(["mknod", "-m", "0644", path, "c", "1", "5"]);
+  if (r.exitCode !== 0) throw new Error(`mknod ${path} failed: ${r.stderr.toString()}`);
+}
+
+function linkZero(path: string): void {
+  rmSync(path, { force: true });
+  symlinkSync("/dev/zero", path);
+}
+
+/** Run the binary with a deadline; a hang is killed and reported as code -1/null. */
+function runBounded(args: string[]) {
+  const t0 = performance.now();
+  const p = Bun.spawnSync([binary(), ...args], {
+    env: { ...process.env, NO_COLOR: "1" },
+    stdout: "pipe",
+    stderr: "pipe",
+    timeout: DEADLINE_MS,
+  });
+  return {
+    code: p.exitCode,
+    stdout: p.stdout.toString(),
+    stderr: p.stderr.toString(),
+    ms: performance.now() - t0,
+  };
+}
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "vmaudit-hostile-"));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("readRegularFile()", () => {
+  const code = (fn: () => unknown) => {
+    try {
+      fn();
+      return "ok";
+    } catch (err) {
+      return errnoCode(err);
+    }
+  };
+  const procMode = { followLinks: false };
+  const userMode = { followLinks: true };
+
+  test("refuses a FIFO at once, in both modes", () => {
+    const fifo = join(dir, "fifo");
+    mkfifo(fifo);
+    expect(code(() => readRegularFile(fifo, 100, procMode))).toBe(NOT_REGULAR);
+    expect(code(() => readRegularFile(fifo, 100, userMode))).toBe(NOT_REGULAR);
+  });
+  test("a symlink to /dev/zero is not followed under a proc root and refused for a user path", () => {
+    const link = join(dir, "zero-link");
+    linkZero(link);
+    expect(code(() => readRegularFile(link, 100, procMode))).toBe("ELOOP");
+    expect(code(() => readRegularFile(link, 100, userMode))).toBe(NOT_REGULAR);
+  });
+  test("/dev/zero itself and a directory are refused", () => {
+    expect(code(() => readRegularFile("/dev/zero", 100, procMode))).toBe(NOT_REGULAR);
+    expect(code(() => readRegularFile("/dev/zero", 100, userMode))).toBe(NOT_REGULAR);
+    expect(code(() => readRegularFile(dir, 100, procMode))).toBe(NOT_REGULAR);
+  });
+  test("reads up to the bound exactly, and refuses one byte more", () => {
+    const f = join(dir, "sized");
+    writeFileSync(f, "x".repeat(100));
+    expect(readRegularFile(f, 100, procMode).length).toBe(100);
+    expect(code(() => readRegularFile(f, 99, procMode))).toBe(TOO_LARGE);
+    writeFileSync(f, "x".repeat(200_000));
+    expect(readRegularFile(f, 200_000, procMode).length).toBe(200_000);
+    expect(code(() => readRegularFile(f, 199_999, procMode))).toBe(TOO_LARGE);
+  });
+  test("reads procfs files, which report size 0", () => {
+    expect(readRegularFile("/proc/self/maps", 1 << 30, procMode).length).toBeGreaterThan(0);
+    expect(statSync("/proc/self/maps").size).toBe(0);
+  });
+  test("a missing file is ENOENT", () => {
+    expect(code(() => readRegularFile(join(dir, "none"), 100, userMode))).toBe("ENOENT");
+  });
+});
+
+describe("the proc readers on FIFOs and devices", () => {
+  test("readMapsCount and readMapsText classify a FIFO as ENOTREG and a /dev/zero link as ELOOP", () => {
+    const fifo = join(dir, "maps-fifo");
+    const link = join(dir, "maps-zero");
+    mkfifo(fifo);
+    linkZero(link);
+    const buf = Buffer.alloc(1 << 16);
+    expect(readMapsCount(fifo, buf)).toEqual({ kind: "error", code: NOT_REGULAR });
+    expect(readMapsCount(link, buf)).toEqual({ kind: "error", code: "ELOOP" });
+    expect(readMapsText(fifo)).toEqual({ kind: "error", code: NOT_REGULAR });
+    expect(readMapsText(link)).toEqual({ kind: "error", code: "ELOOP" });
+    expect(readMapsCount("/dev/zero", buf)).toEqual({ kind: "error", code: NOT_REGULAR });
+  });
+  test("readSmall gives nothing for a FIFO or device, and readArgv an empty argv", () => {
+    const fifo = join(dir, "small-fifo");
+    mkfifo(fifo);
+    const buf = Buffer.alloc(4096);
+    expect(readSmall(fifo, buf)).toBeUndefined();
+    expect(readSmall("/dev/zero", buf)).toBeUndefined();
+  });
+  test("max_map_count and slabinfo as FIFOs read as unknown", () => {
+    const root = makeProcTree({ processes: { 1: { maps: mapsText(3) } }, maxMapCount: "65530" });
+    try {
+      mkfifo(join(root, "sys", "vm", "max_map_count"));
+      mkfifo(join(root, "slabinfo"));
+      expect(readMaxMapCount(root)).toBeUndefined();
+      const slab = readVmaSlab(root);
+      expect(slab).toEqual({
+        ok: false,
+        reason: `cannot read ${root}/slabinfo (not a regular file (a FIFO or a device?))`,
+      });
+      expect(readArgv(root, 1, Buffer.alloc(64))).toEqual([]);
+    } finally {
+      removeTree(root);
+    }
+  });
+  test("a peaks file that is a FIFO or a link to /dev/zero is refused with a clear error", () => {
+    const fifo = join(dir, "peaks-fifo.json");
+    const link = join(dir, "peaks-zero.json");
+    mkfifo(fifo);
+    linkZero(link);
+    expect(() => readPeaksFile(fifo)).toThrow(
+      `Cannot read peaks file "${fifo}": not a regular file (a FIFO or a device?)`,
+    );
+    expect(() => readPeaksFile(link, true)).toThrow("not a regular file");
+  });
+});
+
+describe("the compiled binary on a hostile proc tree finishes in time", () => {
+  let root: string;
+  beforeAll(() => {
+    root = makeProcTree({
+      processes: {
+        100: { maps: mapsText(50), cmdline: "/usr/bin/good\0" },
+        200: { maps: mapsText(1), cmdline: "/usr/bin/fifo-maps\0" },
+        300: { maps: mapsText(1), cmdline: "/usr/bin/zero-maps\0" },
+        400: { maps: mapsText(7), cmdline: "x" },
+        500: { maps: mapsText(1), cmdline: "/usr/bin/dev-maps\0" },
+      },
+      maxMapCount: "65530",
+      slabinfo: SAMPLE_SLABINFO,
+    });
+    mkfifo(join(root, "200", "maps"));
+    linkZero(join(root, "300", "maps"));
+    // Process 400 is readable, but its cmdline, comm and stat are not files.
+    mkfifo(join(root, "400", "cmdline"));
+    linkZero(join(root, "400", "comm"));
+    mkfifo(join(root, "400", "stat"));
+    mkfifo(join(root, "slabinfo"));
+    // A device node (root only: CAP_MKNOD); without root the process keeps a file.
+    if (IS_ROOT) mknodZero(join(root, "500", "maps"));
+    else unlinkSync(join(root, "500", "maps"));
+  });
+  afterAll(() => removeTree(root));
+
+  test("scan counts the good processes and files the others under their error", () => {
+    const r = runBounded(["scan", "--json", "--procfs", root]);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    const counted = report.topProcesses.map((p: { pid: number; vmas: number }) => [p.pid, p.vmas]);
+    expect(counted).toEqual([
+      [100, 50],
+      [400, 7],
+    ]);
+    expect(report.coverage.errors).toEqual(
+      IS_ROOT ? { ENOTREG: 2, ELOOP: 1 } : { ENOTREG: 1, ELOOP: 1 },
+    );
+    expect(report.kernel.vmaSlabUnavailable).toContain("not a regular file");
+    expect(r.ms).toBeLessThan(DEADLINE_MS);
+  });
+
+  test("inspect of a FIFO maps exits 1 with one line", () => {
+    const r = runBounded(["inspect", "--procfs", root, "200"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `vmaudit: Cannot read "${root}/200/maps": not a regular file (a FIFO or a device?)\n`,
+    );
+  });
+
+  rootTest("inspect of a /dev/zero device node exits 1 at once instead of reading for ever", () => {
+    const r = runBounded(["inspect", "--procfs", root, "500"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("not a regular file");
+  });
+
+  test("scan --peaks on a FIFO and on a link to /dev/zero exits 1 at once", () => {
+    const fifo = join(dir, "bin-peaks-fifo.json");
+    const link = join(dir, "bin-peaks-zero.json");
+    mkfifo(fifo);
+    linkZero(link);
+    for (const path of [fifo, link]) {
+      const r = runBounded(["scan", "--procfs", root, "--peaks", path]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`Cannot read peaks file "${path}": not a regular file`);
+    }
+  });
+
+  test("a FIFO as the limit file makes check UNKNOWN, not a hang", () => {
+    const t = makeProcTree({
+      processes: { 1: { maps: mapsText(3), cmdline: "a\0" } },
+      maxMapCount: "65530",
+    });
+    try {
+      mkfifo(join(t, "sys", "vm", "max_map_count"));
+      const r = runBounded(["check", "--procfs", t]);
+      expect(r.code).toBe(3);
+      expect(r.stdout).toStartWith("VMAUDIT UNKNOWN - Cannot read vm.max_map_count");
+    } finally {
+      removeTree(t);
+    }
+  });
+
+  test("the tree was left as it was (nothing written into the FIFOs)", () => {
+    expect(statSync(join(root, "200", "maps")).isFIFO()).toBe(true);
+    expect(readFileSync(join(root, "100", "maps"), "latin1")).toBe(mapsText(50));
+  });
+});
