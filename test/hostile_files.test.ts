@@ -20,7 +20,7 @@ import { errnoCode } from "../src/errors.ts";
 import { NOT_REGULAR, readRegularFile, TOO_LARGE } from "../src/fs/read_regular.ts";
 import { readMaxMapCount, readVmaSlab } from "../src/proc/kernel.ts";
 import { readMapsCount, readMapsText } from "../src/proc/maps.ts";
-import { readArgv, readSmall } from "../src/proc/process.ts";
+import { isPidName, listPids, readArgv, readSmall } from "../src/proc/process.ts";
 import { readPeaksFile } from "../src/watch/peaks_file.ts";
 import { binary, IS_ROOT, rootTest } from "./helpers/env.ts";
 import { makeProcTree, mapsText, removeTree, SAMPLE_SLABINFO } from "./helpers/proc_tree.ts";
@@ -251,5 +251,53 @@ describe("the compiled binary on a hostile proc tree finishes in time", () => {
   test("the tree was left as it was (nothing written into the FIFOs)", () => {
     expect(statSync(join(root, "200", "maps")).isFIFO()).toBe(true);
     expect(readFileSync(join(root, "100", "maps"), "latin1")).toBe(mapsText(50));
+  });
+});
+
+describe("pid names under a proc root", () => {
+  const cases: [string, boolean][] = [
+    ["1", true],
+    ["123", true],
+    ["4194304", true],
+    ["4194305", false],
+    ["0", false],
+    ["0123", false],
+    ["00", false],
+    ["99999999999999999999", false],
+    ["12a", false],
+    ["+1", false],
+    [" 1", false],
+    ["1 ", false],
+    ["", false],
+    ["self", false],
+    ["1e3", false],
+  ];
+  for (const [name, ok] of cases) {
+    test(`isPidName("${name}") is ${ok}`, () => {
+      expect(isPidName(name)).toBe(ok);
+    });
+  }
+
+  test("a fake tree's 0123 and 0 are not processes: listPids and the binary skip them", () => {
+    const root = makeProcTree({
+      processes: {
+        100: { maps: mapsText(5), cmdline: "/usr/bin/real\0" },
+      },
+      maxMapCount: "65530",
+    });
+    try {
+      for (const name of ["0123", "0", "00100"]) {
+        Bun.spawnSync(["cp", "-r", join(root, "100"), join(root, name)]);
+        writeFileSync(join(root, name, "maps"), mapsText(900));
+      }
+      expect(listPids(root)).toEqual([100]);
+      const r = runBounded(["scan", "--json", "--procfs", root]);
+      expect(r.code).toBe(0);
+      const report = JSON.parse(r.stdout);
+      expect(report.coverage.seen).toBe(1);
+      expect(report.topProcesses.map((p: { pid: number }) => p.pid)).toEqual([100]);
+    } finally {
+      removeTree(root);
+    }
   });
 });

@@ -118,7 +118,7 @@ describe("peaks file", () => {
     [
       "entries without counts",
       JSON.stringify({ kind: PEAKS_KIND, schemaVersion: 1, applications: [{ app: "a" }] }),
-      /must be a list/,
+      /applications\[0\] has "vmas" undefined/,
     ],
   ];
   for (const [name, text, message] of bad) {

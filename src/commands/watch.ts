@@ -33,6 +33,12 @@ import { PeakTracker } from "../watch/tracker.ts";
 const DEFAULT_TOP = 20;
 /** Below 10 ms the walk itself would be most of the interval on a busy host. */
 const MIN_INTERVAL_MS = 10;
+/**
+ * setTimeout's delay is a signed 32-bit count of milliseconds (about 24.8
+ * days); a longer one fires at once, so a longer --interval would sample
+ * without pause.
+ */
+export const MAX_INTERVAL_MS = 2 ** 31 - 1;
 
 export interface WatchOptions {
   procfs: string;
@@ -58,6 +64,16 @@ function seconds(values: OptionValues, name: string): number | undefined {
   return ms;
 }
 
+function intervalMs(values: OptionValues): number {
+  const ms = seconds(values, "interval") ?? 1000;
+  if (ms > MAX_INTERVAL_MS)
+    throw new UsageError(
+      `Cannot use --interval "${stringOption(values, "interval")}": expected at most ${Math.floor(MAX_INTERVAL_MS / 1000)} seconds (about 24 days)`,
+      "watch",
+    );
+  return ms;
+}
+
 /**
  * argv values to watch options.
  *
@@ -74,7 +90,7 @@ export function parseWatchOptions(
   const { headroom, round } = parseRecommendFlags(values, "watch");
   return {
     procfs: procfsFlag(values, "watch"),
-    intervalMs: seconds(values, "interval") ?? 1000,
+    intervalMs: intervalMs(values),
     durationMs: seconds(values, "duration"),
     top: t === undefined ? DEFAULT_TOP : parsePositiveInt("--top", t, { command: "watch" }),
     save,

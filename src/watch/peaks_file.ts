@@ -7,6 +7,7 @@
 import { EXIT_FAILURE, ExitError, errnoCode } from "../errors.ts";
 import { writeFileAtomic } from "../fs/atomic_write.ts";
 import { describeReadCode, readRegularFile } from "../fs/read_regular.ts";
+import { PID_MAX_LIMIT } from "../proc/process.ts";
 
 export const PEAKS_KIND = "vmaudit-peaks";
 export const PEAKS_SCHEMA_VERSION = 1;
@@ -31,16 +32,27 @@ export interface PeaksFile {
   applications: PeakEntry[];
 }
 
-function isEntry(e: unknown): e is PeakEntry {
-  if (typeof e !== "object" || e === null) return false;
+/**
+ * The most VMAs one process can have: the limit is a C int (at most
+ * 2147483647) and a process that only calls mmap reaches limit + 1.
+ */
+export const MAX_PEAK_VMAS = 2 ** 31;
+
+/**
+ * What is wrong with one entry, or undefined when it is a valid one. Counts
+ * must be safe integers in range: `1e300` parses as an integer in JSON but is
+ * no count of anything.
+ */
+function entryProblem(e: unknown): string | undefined {
+  if (typeof e !== "object" || e === null || Array.isArray(e)) return "is not an object";
   const o = e as Record<string, unknown>;
-  return (
-    typeof o.app === "string" &&
-    Number.isInteger(o.vmas) &&
-    (o.vmas as number) >= 0 &&
-    Number.isInteger(o.pid) &&
-    typeof o.seenAt === "string"
-  );
+  if (typeof o.app !== "string") return 'has no "app" string';
+  if (!Number.isSafeInteger(o.vmas) || (o.vmas as number) < 0 || (o.vmas as number) > MAX_PEAK_VMAS)
+    return `has "vmas" ${JSON.stringify(o.vmas)}, expected a whole number from 0 to ${MAX_PEAK_VMAS}`;
+  if (!Number.isSafeInteger(o.pid) || (o.pid as number) < 1 || (o.pid as number) > PID_MAX_LIMIT)
+    return `has "pid" ${JSON.stringify(o.pid)}, expected a whole number from 1 to ${PID_MAX_LIMIT}`;
+  if (typeof o.seenAt !== "string") return 'has no "seenAt" string';
+  return undefined;
 }
 
 /**
@@ -70,17 +82,31 @@ export function parsePeaksFile(text: string, path: string): PeaksFile {
       `Cannot use peaks file "${path}": schemaVersion ${JSON.stringify(o.schemaVersion)} is not supported (expected ${PEAKS_SCHEMA_VERSION})`,
     );
   }
-  if (!Array.isArray(o.applications) || !o.applications.every(isEntry)) {
+  if (!Array.isArray(o.applications)) {
     throw new ExitError(
       EXIT_FAILURE,
       `Cannot use peaks file "${path}": "applications" must be a list of { app, vmas, pid, seenAt }`,
     );
   }
+  o.applications.forEach((e, i) => {
+    const problem = entryProblem(e);
+    if (problem)
+      throw new ExitError(
+        EXIT_FAILURE,
+        `Cannot use peaks file "${path}": applications[${i}] ${problem}, so the file is corrupt`,
+      );
+  });
   return {
     kind: PEAKS_KIND,
     schemaVersion: PEAKS_SCHEMA_VERSION,
     updatedAt: typeof o.updatedAt === "string" ? o.updatedAt : "",
-    applications: o.applications,
+    // Rebuilt field by field: anything else in an entry is dropped, never written back.
+    applications: (o.applications as PeakEntry[]).map(({ app, vmas, pid, seenAt }) => ({
+      app,
+      vmas,
+      pid,
+      seenAt,
+    })),
   };
 }
 
