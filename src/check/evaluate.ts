@@ -33,11 +33,64 @@ export interface CheckResult {
   maxMapCount: number | null;
   /** vmas / maxMapCount x 100. */
   usagePercent: number | null;
-  /** Thresholds in VMAs: alert when vmas is above them. */
-  warn: { percent: number; vmas: number | null };
-  crit: { percent: number; vmas: number | null };
+  /** Thresholds in VMAs: alert when vmas is above them (percent null: the flags were not understood). */
+  warn: { percent: number | null; vmas: number | null };
+  crit: { percent: number | null; vmas: number | null };
+  /** Processes whose maps could not be read (null when no scan was made). */
+  unreadable: number | null;
   /** The one line a monitoring system shows, with perfdata. */
   line: string;
+}
+
+/** The largest value the sysctl can hold: it is a C int. */
+const LIMIT_MAX = 2_147_483_647;
+
+/**
+ * Why a limit read from /proc cannot be judged against, or undefined when it
+ * can: it must be a whole number from 1 to INT_MAX. A fake or broken proc
+ * tree can say -1 or 1e23, and a ratio against that is no answer.
+ *
+ * @example
+ * limitProblem(65530); // undefined
+ * limitProblem(-1); // "it reads -1, expected a whole number from 1 to 2147483647"
+ */
+export function limitProblem(limit: number): string | undefined {
+  if (Number.isSafeInteger(limit) && limit >= 1 && limit <= LIMIT_MAX) return undefined;
+  return `it reads ${limit}, expected a whole number from 1 to ${LIMIT_MAX}`;
+}
+
+/** What a scan could not see: the coverage fields that matter to check. */
+export interface Unseen {
+  /** Processes listed. */
+  seen: number;
+  /** Permission denied. */
+  denied: number;
+  /** Other read errors, by code. */
+  errors: Record<string, number>;
+  asRoot: boolean;
+}
+
+/** How many processes could not be read. */
+export function unseenCount(u: Unseen): number {
+  return u.denied + Object.values(u.errors).reduce((a, b) => a + b, 0);
+}
+
+/**
+ * Why the check cannot see every process, for the UNKNOWN line.
+ *
+ * @example
+ * unseenReason({ seen: 120, denied: 57, errors: {}, asRoot: false });
+ * // "57 of 120 processes could not be read (57 permission denied: not running as root): run as root, or pass --allow-partial to judge the readable ones"
+ */
+export function unseenReason(u: Unseen): string {
+  const parts: string[] = [];
+  if (u.denied > 0)
+    parts.push(
+      `${u.denied} permission denied${u.asRoot ? " even as root" : ": not running as root"}`,
+    );
+  for (const [code, n] of Object.entries(u.errors)) parts.push(`${n} ${code}`);
+  const fix = u.asRoot ? "pass" : "run as root, or pass";
+  return `${unseenCount(u)} of ${u.seen} processes could not be read (${parts.join(", ")}): ${fix} --allow-partial to judge the readable ones`;
 }
 
 /** The VMA count a percent of the limit stands for (alert above it). */
@@ -59,20 +112,22 @@ function sanitise(text: string): string {
  *
  * @example
  * evaluateCheck({ busiest: { pid: 1234, app: "java", vmas: 54321 }, limit: 65530, warn: 80, crit: 95 }).line;
- * // "VMAUDIT WARNING - pid 1234 (java) at 82.9% of vm.max_map_count (54321 of 65530 VMAs) | max_vmas=54321;52424;62253;0;65530"
+ * // "VMAUDIT WARNING - pid 1234 (java) at 82.9% of vm.max_map_count (54321 of 65530 VMAs)${partial && partial.unreadable > 0 ? `; ${partial.unreadable} of ${partial.seen} processes unreadable, allowed by --allow-partial` : ""} | max_vmas=54321;52424;62253;0;65530"
  */
 export function evaluateCheck(input: {
   busiest: { pid: number; app: string; vmas: number };
   limit: number;
   warn: number;
   crit: number;
+  /** Processes left unread under --allow-partial; said in the line. */
+  partial?: { unreadable: number; seen: number };
 }): CheckResult {
-  const { busiest, limit, warn, crit } = input;
+  const { busiest, limit, warn, crit, partial } = input;
   const w = thresholdVmas(limit, warn);
   const c = thresholdVmas(limit, crit);
   const status: CheckStatus = busiest.vmas > c ? "CRITICAL" : busiest.vmas > w ? "WARNING" : "OK";
   const usagePercent = (busiest.vmas / limit) * 100;
-  const line = `VMAUDIT ${status} - pid ${busiest.pid} (${sanitise(busiest.app)}) at ${formatPercent(usagePercent)} of vm.max_map_count (${busiest.vmas} of ${limit} VMAs) | max_vmas=${busiest.vmas};${w};${c};0;${limit}`;
+  const line = `VMAUDIT ${status} - pid ${busiest.pid} (${sanitise(busiest.app)}) at ${formatPercent(usagePercent)} of vm.max_map_count (${busiest.vmas} of ${limit} VMAs)${partial && partial.unreadable > 0 ? `; ${partial.unreadable} of ${partial.seen} processes unreadable, allowed by --allow-partial` : ""} | max_vmas=${busiest.vmas};${w};${c};0;${limit}`;
   return {
     schemaVersion: CHECK_SCHEMA_VERSION,
     status,
@@ -84,6 +139,7 @@ export function evaluateCheck(input: {
     usagePercent,
     warn: { percent: warn, vmas: w },
     crit: { percent: crit, vmas: c },
+    unreadable: partial?.unreadable ?? 0,
     line,
   };
 }
@@ -95,7 +151,12 @@ export function evaluateCheck(input: {
  * @example
  * unknownCheck('Cannot scan "/nope": ENOENT', 80, 95).exitCode; // 3
  */
-export function unknownCheck(reason: string, warn: number, crit: number): CheckResult {
+export function unknownCheck(
+  reason: string,
+  warn: number | null,
+  crit: number | null,
+  unreadable: number | null = null,
+): CheckResult {
   return {
     schemaVersion: CHECK_SCHEMA_VERSION,
     status: "UNKNOWN",
@@ -107,6 +168,7 @@ export function unknownCheck(reason: string, warn: number, crit: number): CheckR
     usagePercent: null,
     warn: { percent: warn, vmas: null },
     crit: { percent: crit, vmas: null },
+    unreadable,
     line: `VMAUDIT UNKNOWN - ${sanitise(reason)}`,
   };
 }

@@ -51,6 +51,12 @@ export interface Command {
    * check's arguments must not page anyone as a critical alert.
    */
   usageExitCode?: number;
+  /**
+   * What a usage error prints on stdout, given its message and the command's
+   * arguments. `check` uses it: a monitor reads only stdout, so even a bad
+   * flag must give it a status line (or JSON with `--json`).
+   */
+  usageErrorStdout?(message: string, args: readonly string[]): string;
   /** Returns the exit code. Expected failures throw ExitError. */
   run(input: CommandInput): number | Promise<number>;
 }

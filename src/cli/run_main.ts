@@ -22,8 +22,8 @@ export async function runMain(
   io: Io = processIo(),
 ): Promise<number> {
   let command: Command | undefined;
+  const [first, ...rest] = argv;
   try {
-    const [first, ...rest] = argv;
     if (first === undefined) {
       io.stderr(renderRootUsage(commands));
       return EXIT_USAGE;
@@ -49,6 +49,8 @@ export async function runMain(
     if (err instanceof ExitError) {
       io.stderr(`vmaudit: ${err.message}\n`);
       if (err.hint) io.stderr(`${err.hint}\n`);
+      if (err instanceof UsageError && command?.usageErrorStdout)
+        io.stdout(command.usageErrorStdout(err.message, rest));
       if (err instanceof UsageError && command?.usageExitCode !== undefined)
         return command.usageExitCode;
       return err.code;

@@ -10,7 +10,11 @@ import {
   DEFAULT_CRIT_PERCENT,
   DEFAULT_WARN_PERCENT,
   evaluateCheck,
+  limitProblem,
+  type Unseen,
   unknownCheck,
+  unseenCount,
+  unseenReason,
 } from "../check/evaluate.ts";
 import type { Command, OptionValues } from "../cli/command.ts";
 import { JSON_OPTION, PROCFS_OPTION, procfsFlag } from "../cli/common_flags.ts";
@@ -25,6 +29,8 @@ export interface CheckOptions {
   warn: number;
   crit: number;
   json: boolean;
+  /** Judge the readable processes even when some could not be read. */
+  allowPartial: boolean;
 }
 
 function percentFlag(values: OptionValues, name: string, fallback: number): number {
@@ -53,10 +59,21 @@ export function parseCheckOptions(values: OptionValues): CheckOptions {
       `Cannot use --warn ${warn} above --crit ${crit}: the warning must come first`,
       "check",
     );
-  return { procfs: procfsFlag(values, "check"), warn, crit, json: values.json === true };
+  return {
+    procfs: procfsFlag(values, "check"),
+    warn,
+    crit,
+    json: values.json === true,
+    allowPartial: values["allow-partial"] === true,
+  };
 }
 
-/** Scan and evaluate. Any failure to read becomes UNKNOWN, never an exception. */
+/**
+ * Scan and evaluate. Any failure to read becomes UNKNOWN, never an exception.
+ * A check that cannot see every process is UNKNOWN too (unless
+ * `allowPartial`): without root it sees only its own user's processes, and an
+ * OK from those would be a false OK.
+ */
 export function runCheck(opts: CheckOptions): CheckResult {
   let report: ReturnType<typeof scanSystem>;
   try {
@@ -72,26 +89,56 @@ export function runCheck(opts: CheckOptions): CheckResult {
     if (err instanceof ExitError) return unknownCheck(err.message, opts.warn, opts.crit);
     throw err;
   }
+  const limitPath = `${opts.procfs}/sys/vm/max_map_count`;
   const limit = report.maxMapCount;
-  if (limit === null || limit <= 0)
+  if (limit === null)
+    return unknownCheck(`Cannot read vm.max_map_count from "${limitPath}"`, opts.warn, opts.crit);
+  const badLimit = limitProblem(limit);
+  if (badLimit)
     return unknownCheck(
-      `Cannot read vm.max_map_count from "${opts.procfs}/sys/vm/max_map_count"`,
+      `Cannot use vm.max_map_count from "${limitPath}": ${badLimit}`,
       opts.warn,
       opts.crit,
     );
+  const c = report.coverage;
+  const unseen: Unseen = {
+    seen: c.seen,
+    denied: c.unreadable,
+    errors: c.errors,
+    asRoot: report.asRoot,
+  };
+  const unreadable = unseenCount(unseen);
+  if (unreadable > 0 && !opts.allowPartial)
+    return unknownCheck(unseenReason(unseen), opts.warn, opts.crit, unreadable);
   const top = report.topProcesses[0];
   if (!top)
     return unknownCheck(
-      `No process under "${opts.procfs}" could be read (${report.coverage.unreadable} unreadable): run as root`,
+      `No process under "${opts.procfs}" could be read (${unreadable} unreadable): run as root`,
       opts.warn,
       opts.crit,
+      unreadable,
     );
   return evaluateCheck({
     busiest: { pid: top.pid, app: top.app, vmas: top.vmas },
     limit,
     warn: opts.warn,
     crit: opts.crit,
+    partial: { unreadable, seen: c.seen },
   });
+}
+
+/** The result as a monitor reads it: one status line, or JSON. */
+function renderCheck(result: CheckResult, json: boolean): string {
+  return json ? `${JSON.stringify(result, null, 2)}\n` : `${result.line}\n`;
+}
+
+/**
+ * Whether the arguments ask for JSON, read without the parser (which is what
+ * failed when this is needed): a `--json` before any `--`.
+ */
+function wantsJson(args: readonly string[]): boolean {
+  const end = args.indexOf("--");
+  return (end === -1 ? args : args.slice(0, end)).includes("--json");
 }
 
 export const checkCommand: Command = {
@@ -105,10 +152,16 @@ WARNING when the process is above --warn percent of the limit, CRITICAL above
 --crit percent.
 
 Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (proc or the limit cannot
-be read, no process readable, or a bad flag: a usage error exits 3, not 2,
-because 2 means CRITICAL to a monitoring system). Run as root to see every
-process.`,
+be read, some process could not be read, or a bad flag: a usage error exits 3,
+not 2, because 2 means CRITICAL to a monitoring system). Every outcome prints
+one status line on stdout (JSON with --json).
+
+Run as root: a check that cannot read every process is UNKNOWN, since an OK
+from the processes it happens to see would be a false OK. --allow-partial
+judges the readable ones instead and says how many were left out.`,
   usageExitCode: CHECK_EXIT.UNKNOWN,
+  usageErrorStdout: (message, args) =>
+    renderCheck(unknownCheck(message, null, null), wantsJson(args)),
   options: {
     warn: {
       type: "string",
@@ -122,14 +175,36 @@ process.`,
       description: "CRITICAL above this percent of vm.max_map_count",
       default: String(DEFAULT_CRIT_PERCENT),
     },
+    "allow-partial": {
+      type: "boolean",
+      description:
+        "Judge the processes that could be read even when others could not (default: UNKNOWN)",
+    },
     ...JSON_OPTION,
     ...PROCFS_OPTION,
   },
-  examples: ["sudo vmaudit check", "sudo vmaudit check --warn 70 --crit 90"],
+  examples: [
+    "sudo vmaudit check",
+    "sudo vmaudit check --warn 70 --crit 90",
+    "vmaudit check --allow-partial",
+  ],
   run({ values, io }) {
     const opts = parseCheckOptions(values);
-    const result = runCheck(opts);
-    io.stdout(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${result.line}\n`);
+    let result: CheckResult;
+    try {
+      result = runCheck(opts);
+    } catch (err) {
+      // A bug must not reach the monitor as exit 1 (WARNING) with no line.
+      const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
+      io.stderr(`vmaudit: internal error (please report this):\n${detail}\n`);
+      const message = err instanceof Error ? err.message : String(err);
+      result = unknownCheck(
+        `Internal error (please report this): ${message}`,
+        opts.warn,
+        opts.crit,
+      );
+    }
+    io.stdout(renderCheck(result, opts.json));
     return result.exitCode;
   },
 };
