@@ -4,13 +4,21 @@
  * the live view in a real terminal (tmux).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MAX_INTERVAL_MS, parseWatchOptions } from "../src/commands/watch.ts";
 import { ExitError, UsageError } from "../src/errors.ts";
 import { MAX_PEAK_VMAS, PEAKS_KIND, parsePeaksFile } from "../src/watch/peaks_file.ts";
-import { runBinary } from "./helpers/env.ts";
+import { binary, rootTest, runBinary } from "./helpers/env.ts";
 import { makeProcTree, mapsText, removeTree } from "./helpers/proc_tree.ts";
 
 let dir: string;
@@ -157,4 +165,133 @@ describe("--interval above setTimeout's limit", () => {
     expect(r.stdout).toBe("");
     expect(r.stderr).toContain('Cannot use --interval "3000000"');
   });
+});
+
+describe("watch --save never loses a run", () => {
+  let root: string;
+  beforeAll(() => {
+    root = makeProcTree({
+      processes: {
+        7: { maps: mapsText(30), cmdline: "/usr/bin/seven\0" },
+        8: { maps: mapsText(12), cmdline: "/usr/bin/eight\0" },
+      },
+      maxMapCount: "65530",
+    });
+  });
+  afterAll(() => removeTree(root));
+
+  /** Run the binary through sh (for umask and mounts), with a deadline. */
+  function sh(script: string, env: Record<string, string> = {}, timeout = 20_000) {
+    const p = Bun.spawnSync(["sh", "-c", script], {
+      env: { ...process.env, NO_COLOR: "1", BIN: binary(), PROC: root, ...env },
+      stdout: "pipe",
+      stderr: "pipe",
+      timeout,
+    });
+    return { code: p.exitCode, stdout: p.stdout.toString(), stderr: p.stderr.toString() };
+  }
+
+  test("a missing folder is created with mode 0755 (even under umask 077) before sampling", () => {
+    const target = join(dir, "var", "lib", "vmaudit", "peaks.json");
+    const r = sh(
+      'umask 077; exec "$BIN" watch --procfs "$PROC" --interval 0.05 --duration 0.2 --save "$T"',
+      { T: target },
+    );
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`Peaks saved to ${target}`);
+    for (const d of ["var", "var/lib", "var/lib/vmaudit"])
+      expect(statSync(join(dir, d)).mode & 0o7777).toBe(0o755);
+    const saved = JSON.parse(readFileSync(target, "utf8"));
+    expect(saved.applications.map((a: { app: string; vmas: number }) => [a.app, a.vmas])).toEqual([
+      ["/usr/bin/seven", 30],
+      ["/usr/bin/eight", 12],
+    ]);
+    // Nothing but the file is left in the folder (the probe is removed).
+    expect(readdirSync(join(dir, "var", "lib", "vmaudit"))).toEqual(["peaks.json"]);
+  });
+
+  test("a path that cannot be written fails at once, before sampling (no --duration)", () => {
+    const file = join(dir, "a-file");
+    writeFileSync(file, "x");
+    const t0 = performance.now();
+    const r = sh(
+      'exec "$BIN" watch --procfs "$PROC" --save "$T"',
+      { T: join(file, "peaks.json") },
+      5000,
+    );
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toBe(
+      `vmaudit: Cannot save peaks to "${join(file, "peaks.json")}": "${file}" is not a folder\n`,
+    );
+    expect(performance.now() - t0).toBeLessThan(5000);
+  });
+
+  rootTest("a read-only folder fails at once, before sampling", () => {
+    const ro = join(dir, "ro-at-start");
+    mkdirSync(ro);
+    const r = sh(
+      'exec unshare --mount --propagation private sh -c \'mount --bind "$D" "$D" && mount -o remount,bind,ro "$D" && exec "$BIN" watch --procfs "$PROC" --save "$D/peaks.json"\'',
+      { D: ro },
+      5000,
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `vmaudit: Cannot save peaks to "${ro}/peaks.json": cannot create a file in "${ro}" (EROFS)\n`,
+    );
+  });
+
+  test("a folder replaced during the run: the text report is printed, then the peaks as JSON, exit 1", () => {
+    const d = join(dir, "replaced");
+    mkdirSync(d);
+    const r = sh(
+      '"$BIN" watch --procfs "$PROC" --interval 0.05 --duration 1 --save "$D/peaks.json" & pid=$!; sleep 0.4; mv "$D" "$D.gone" && echo x > "$D"; wait $pid',
+      { D: d },
+    );
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("stopped by duration");
+    expect(r.stdout).toContain("Recommendation from the peak");
+    expect(r.stdout).not.toContain("Peaks saved to");
+    // Reading the old file to merge it is what fails first here.
+    const error = `Cannot read peaks file "${d}/peaks.json": ENOTDIR`;
+    const marker = `Peaks NOT saved: ${error}. The peaks file follows; save it by hand:\n`;
+    expect(r.stdout).toContain(marker);
+    const unsaved = JSON.parse(r.stdout.slice(r.stdout.indexOf(marker) + marker.length));
+    expect(unsaved.kind).toBe(PEAKS_KIND);
+    expect(unsaved.applications.map((a: { app: string }) => a.app)).toEqual([
+      "/usr/bin/seven",
+      "/usr/bin/eight",
+    ]);
+    expect(r.stderr).toBe(
+      `vmaudit: ${error}; the peaks are on stdout instead (the JSON after the report)\n`,
+    );
+  });
+
+  rootTest(
+    "a folder made read-only during the run (bind mount): the JSON report holds the peaks, exit 1",
+    () => {
+      const d = join(dir, "ro-mid-run");
+      mkdirSync(d);
+      // The old file is merged into what could not be written.
+      writeFileSync(join(d, "peaks.json"), peaksText([entry({ app: "old-app", vmas: 5 })]));
+      const r = sh(
+        'exec unshare --mount --propagation private sh -c \'"$BIN" watch --procfs "$PROC" --interval 0.05 --duration 1 --json --save "$D/peaks.json" & pid=$!; sleep 0.4; mount --bind "$D" "$D" && mount -o remount,bind,ro "$D"; wait $pid\'',
+        { D: d },
+      );
+      expect(r.code).toBe(1);
+      const report = JSON.parse(r.stdout);
+      expect(report.stoppedBy).toBe("duration");
+      expect(report.savedTo).toBeNull();
+      expect(report.saveError).toBe(`Cannot write "${d}/peaks.json": EROFS`);
+      expect(report.unsavedPeaks.applications.map((a: { app: string }) => a.app)).toEqual([
+        "/usr/bin/seven",
+        "/usr/bin/eight",
+        "old-app",
+      ]);
+      expect(r.stderr).toContain('the peaks are on stdout instead (JSON "unsavedPeaks")');
+      // Outside the namespace the folder stayed writable and the file as it was.
+      expect(JSON.parse(readFileSync(join(d, "peaks.json"), "utf8")).applications).toHaveLength(1);
+    },
+  );
 });

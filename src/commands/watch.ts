@@ -15,15 +15,21 @@ import {
 import { stringOption } from "../cli/parse.ts";
 import { parseDecimal, parsePositiveInt } from "../cli/values.ts";
 import { anonymiser } from "../core/anonymise.ts";
-import { EXIT_OK, UsageError } from "../errors.ts";
-import { assertRegularOrAbsent } from "../fs/atomic_write.ts";
+import { EXIT_FAILURE, EXIT_OK, ExitError, UsageError } from "../errors.ts";
 import { readMaxMapCount, readVmaSlab } from "../proc/kernel.ts";
 import { assertProcRoot, collectProcesses, newScanBuffers } from "../scan/collect.ts";
 import { appOf } from "../scan/report.ts";
-import { readPeaksFile, savePeaks } from "../watch/peaks_file.ts";
+import {
+  buildPeaksFile,
+  type PeaksFile,
+  prepareSave,
+  readPeaksFile,
+  savePeaks,
+} from "../watch/peaks_file.ts";
 import {
   buildWatchReport,
   renderLiveView,
+  renderUnsavedPeaks,
   renderWatchJson,
   renderWatchText,
   type WatchReport,
@@ -150,18 +156,23 @@ overwritten.`,
   async run({ values, io }) {
     const opts = parseWatchOptions(values, io.env);
     assertProcRoot(opts.procfs);
-    if (opts.save !== undefined) {
-      // Refuse a bad file now, not after an hour of sampling.
-      assertRegularOrAbsent(opts.save);
-      readPeaksFile(opts.save, true);
-    }
+    // Refuse a bad file or an unwritable folder now, not after an hour of
+    // sampling; create a missing folder.
+    if (opts.save !== undefined) prepareSave(opts.save);
     const report = await watch(opts, io.stdoutIsTTY && !opts.json, (text) => io.stdout(text), {
       palette: stdoutPalette(io, values),
     });
     io.stdout(
       opts.json ? renderWatchJson(report) : renderWatchText(report, stdoutPalette(io, values)),
     );
-    return EXIT_OK;
+    if (report.saveError === null) return EXIT_OK;
+    // The run is not lost: the report is out, and the peaks file's content
+    // with it (in the JSON report, or as a JSON block after the text one).
+    if (!opts.json) io.stdout(renderUnsavedPeaks(report));
+    throw new ExitError(
+      EXIT_FAILURE,
+      `${report.saveError}; the peaks are on stdout instead${opts.json ? ' (JSON "unsavedPeaks")' : " (the JSON after the report)"}`,
+    );
   },
 };
 
@@ -224,7 +235,7 @@ export async function watch(
     process.off("SIGTERM", onTerm);
   }
   const endedAt = new Date();
-  if (opts.save !== undefined) savePeaks(opts.save, tracker.appPeaks(), endedAt);
+  const saved = opts.save === undefined ? undefined : trySave(opts.save, tracker, endedAt);
   const slab = readVmaSlab(opts.procfs);
   return buildWatchReport(tracker, {
     startedAt,
@@ -237,6 +248,34 @@ export async function watch(
     headroom: opts.headroom,
     round: opts.round,
     top: opts.top,
-    savedTo: opts.save,
+    savedTo: saved?.ok ? opts.save : undefined,
+    saveError: saved?.ok === false ? saved.error : undefined,
+    unsavedPeaks: saved?.ok === false ? saved.file : undefined,
   });
+}
+
+/**
+ * Save the peaks; on failure, say why and return what would have been
+ * written (merged with the old file when it can still be read), so the run
+ * is printed rather than lost.
+ */
+function trySave(
+  path: string,
+  tracker: PeakTracker,
+  now: Date,
+): { ok: true } | { ok: false; error: string; file: PeaksFile } {
+  const fresh = tracker.appPeaks();
+  try {
+    savePeaks(path, fresh, now);
+    return { ok: true };
+  } catch (err) {
+    const error = err instanceof ExitError ? err.message : `Cannot write "${path}": ${String(err)}`;
+    let old: PeaksFile | undefined;
+    try {
+      old = readPeaksFile(path, true);
+    } catch {
+      old = undefined;
+    }
+    return { ok: false, error, file: buildPeaksFile(old, fresh, now) };
+  }
 }

@@ -4,8 +4,10 @@
  * through the shared recommend flags). Versioned JSON with a `kind` marker, so
  * a foreign or corrupt file is recognised and never overwritten.
  */
+import { closeSync, lstatSync, mkdirSync, openSync, statSync, unlinkSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import { EXIT_FAILURE, ExitError, errnoCode } from "../errors.ts";
-import { writeFileAtomic } from "../fs/atomic_write.ts";
+import { assertRegularOrAbsent, writeFileAtomic } from "../fs/atomic_write.ts";
 import { describeReadCode, readRegularFile } from "../fs/read_regular.ts";
 import { PID_MAX_LIMIT } from "../proc/process.ts";
 
@@ -152,17 +154,107 @@ export function highestPeak(file: PeaksFile): PeakEntry | undefined {
 }
 
 /**
- * Merge `fresh` into the file at `path` and write it atomically. A corrupt or
- * foreign file is an error and is left untouched.
+ * The file to write: `fresh` merged into what the file held.
+ *
+ * @example
+ * buildPeaksFile(undefined, [], new Date(0)).applications; // []
  */
-export function savePeaks(path: string, fresh: readonly PeakEntry[], now: Date): PeaksFile {
-  const old = readPeaksFile(path, true);
-  const file: PeaksFile = {
+export function buildPeaksFile(
+  old: PeaksFile | undefined,
+  fresh: readonly PeakEntry[],
+  now: Date,
+): PeaksFile {
+  return {
     kind: PEAKS_KIND,
     schemaVersion: PEAKS_SCHEMA_VERSION,
     updatedAt: now.toISOString(),
     applications: mergePeaks(old?.applications ?? [], fresh),
   };
-  writeFileAtomic(path, `${JSON.stringify(file, null, 2)}\n`);
+}
+
+/** The text of a peaks file. */
+export function renderPeaksFile(file: PeaksFile): string {
+  return `${JSON.stringify(file, null, 2)}\n`;
+}
+
+/**
+ * Merge `fresh` into the file at `path` and write it atomically. A corrupt or
+ * foreign file is an error and is left untouched.
+ */
+export function savePeaks(path: string, fresh: readonly PeakEntry[], now: Date): PeaksFile {
+  const file = buildPeaksFile(readPeaksFile(path, true), fresh, now);
+  writeFileAtomic(path, renderPeaksFile(file));
   return file;
+}
+
+/**
+ * Make sure `watch --save FILE` can write FILE at the end, before an hour of
+ * sampling starts: FILE must be absent or a valid peaks file, its folder is
+ * created when missing (mode 0755, as `/var/lib/vmaudit` for the README's
+ * example), and a probe file is created and removed in it. Returns the
+ * folders it created.
+ *
+ * @example
+ * prepareSave("/var/lib/vmaudit/peaks.json"); // ["/var/lib/vmaudit"] the first time
+ */
+export function prepareSave(path: string): string[] {
+  const dir = dirname(resolve(path));
+  const created = createFolders(dir, path);
+  assertRegularOrAbsent(path);
+  readPeaksFile(path, true);
+  const probe = join(dir, `.${basename(path)}.vmaudit-probe-${process.pid}.tmp`);
+  try {
+    closeSync(openSync(probe, "wx", 0o600));
+    unlinkSync(probe);
+  } catch (err) {
+    throw new ExitError(
+      EXIT_FAILURE,
+      `Cannot save peaks to "${path}": cannot create a file in "${dir}" (${errnoCode(err) ?? String(err)})`,
+    );
+  }
+  return created;
+}
+
+/**
+ * mkdir -p with mode 0755 exactly (the umask cleared for the call), for the
+ * missing folders only. A folder that appears meanwhile must be a real
+ * folder, not a symlink planted in the race.
+ */
+function createFolders(dir: string, path: string): string[] {
+  const missing: string[] = [];
+  for (let d = dir; ; d = dirname(d)) {
+    try {
+      if (!statSync(d).isDirectory())
+        throw new ExitError(EXIT_FAILURE, `Cannot save peaks to "${path}": "${d}" is not a folder`);
+      break;
+    } catch (err) {
+      if (errnoCode(err) !== "ENOENT" || dirname(d) === d) throw asSaveError(err, path, d);
+      missing.unshift(d);
+    }
+  }
+  for (const d of missing) {
+    const umask = process.umask(0);
+    try {
+      mkdirSync(d, 0o755);
+    } catch (err) {
+      const raced = errnoCode(err) === "EEXIST" && isRealFolder(d);
+      if (!raced) throw asSaveError(err, path, d);
+    } finally {
+      process.umask(umask);
+    }
+  }
+  return missing;
+}
+
+function isRealFolder(d: string): boolean {
+  const st = lstatSync(d);
+  return st.isDirectory() && !st.isSymbolicLink();
+}
+
+function asSaveError(err: unknown, path: string, d: string): ExitError {
+  if (err instanceof ExitError) return err;
+  return new ExitError(
+    EXIT_FAILURE,
+    `Cannot save peaks to "${path}": cannot create the folder "${d}" (${errnoCode(err) ?? String(err)})`,
+  );
 }

@@ -5,7 +5,7 @@ import type { Palette } from "../color.ts";
 import { renderTable, truncate } from "../render/table.ts";
 import { renderRecommendation } from "../scan/render.ts";
 import { type RecommendationRow, recommendationFor } from "../scan/report.ts";
-import type { PeakEntry } from "./peaks_file.ts";
+import { type PeakEntry, type PeaksFile, renderPeaksFile } from "./peaks_file.ts";
 import type { PeakTracker, ProcessPeak, SampleCost } from "./tracker.ts";
 
 export const WATCH_SCHEMA_VERSION = 1;
@@ -31,6 +31,10 @@ export interface WatchReport {
   recommendedLimit: number | null;
   /** The peaks file written (`--save`), or null. */
   savedTo: string | null;
+  /** Why `--save` failed at the end, or null. */
+  saveError: string | null;
+  /** When `--save` failed: the whole peaks file that was not written. */
+  unsavedPeaks: PeaksFile | null;
 }
 
 /**
@@ -53,6 +57,8 @@ export function buildWatchReport(
     round: number;
     top: number;
     savedTo: string | undefined;
+    saveError?: string | undefined;
+    unsavedPeaks?: PeaksFile | undefined;
   },
 ): WatchReport {
   const apps = tracker.appPeaks();
@@ -87,6 +93,8 @@ export function buildWatchReport(
     recommendation,
     recommendedLimit: recommendation ? recommendation.recommendation.limit : null,
     savedTo: run.savedTo ?? null,
+    saveError: run.saveError ?? null,
+    unsavedPeaks: run.unsavedPeaks ?? null,
   };
 }
 
@@ -148,6 +156,15 @@ export function renderWatchText(r: WatchReport, p: Palette): string {
   out.push(r.recommendation ? renderRecommendation(r.recommendation, p) : "  No process was read.");
   if (r.savedTo) out.push("", `Peaks saved to ${r.savedTo}`);
   return `${out.join("\n")}\n`;
+}
+
+/**
+ * After the text report, when `--save` failed: why, and the peaks file's
+ * content, so it can be saved by hand.
+ */
+export function renderUnsavedPeaks(r: WatchReport): string {
+  if (!r.unsavedPeaks) return "";
+  return `\nPeaks NOT saved: ${r.saveError}. The peaks file follows; save it by hand:\n${renderPeaksFile(r.unsavedPeaks)}`;
 }
 
 export function renderWatchJson(r: WatchReport): string {
