@@ -10,6 +10,8 @@ NEEDED=(
   "setpriv:util-linux"
   # a pseudo-terminal for the colour test
   "script:bsdutils"
+  # watch's live view in a real terminal (alternate screen, scrollback)
+  "tmux:tmux"
   # release smoke tests (test/release/): ELF checks, the arm64 binary under
   # qemu-user with Debian's arm64 libc, install.sh over HTTP, completions
   "readelf:binutils"

@@ -87,8 +87,8 @@ describe("PeakTracker", () => {
     );
     t.observe([{ pid: 2, app: "b", vmas: 25 }], at(1), 1);
     const view = renderLiveView(t, 65530, 10, palette(false));
-    expect(view).toMatch(/exited\s+30\s+00:00:00\s+1\s+a/);
-    expect(view).toMatch(/\n\s+25\s+25\s+00:00:01\s+2\s+b/);
+    expect(view).toMatch(/exited\s+30\s+2025-01-01 00:00:00\s+1\s+a/);
+    expect(view).toMatch(/\n\s+25\s+25\s+2025-01-01 00:00:01\s+2\s+b/);
   });
   test("a reused pid running something else is tracked apart", () => {
     const t = new PeakTracker();

@@ -17,6 +17,7 @@ import { parseDecimal, parsePositiveInt } from "../cli/values.ts";
 import { anonymiser } from "../core/anonymise.ts";
 import { EXIT_FAILURE, EXIT_OK, ExitError, UsageError } from "../errors.ts";
 import { readMaxMapCount, readVmaSlab } from "../proc/kernel.ts";
+import { ENTER_LIVE_SCREEN, LEAVE_LIVE_SCREEN, liveFrame, rowsThatFit } from "../render/screen.ts";
 import { assertProcRoot, collectProcesses, newScanBuffers } from "../scan/collect.ts";
 import { appOf } from "../scan/report.ts";
 import {
@@ -28,6 +29,7 @@ import {
 } from "../watch/peaks_file.ts";
 import {
   buildWatchReport,
+  LIVE_VIEW_HEADER_LINES,
   renderLiveView,
   renderUnsavedPeaks,
   renderWatchJson,
@@ -159,8 +161,13 @@ overwritten.`,
     // Refuse a bad file or an unwritable folder now, not after an hour of
     // sampling; create a missing folder.
     if (opts.save !== undefined) prepareSave(opts.save);
-    const report = await watch(opts, io.stdoutIsTTY && !opts.json, (text) => io.stdout(text), {
+    // A live view needs a terminal that understands cursor movement.
+    const live = io.stdoutIsTTY && !opts.json && io.env.TERM !== "dumb";
+    const report = await watch(opts, live, (text) => io.stdout(text), {
       palette: stdoutPalette(io, values),
+      // Read per frame: Bun updates it on SIGWINCH. Touched only when live
+      // (process.stdout costs start-up time).
+      screenRows: () => process.stdout.rows,
     });
     io.stdout(
       opts.json ? renderWatchJson(report) : renderWatchText(report, stdoutPalette(io, values)),
@@ -179,12 +186,18 @@ overwritten.`,
 /**
  * The sampling loop. Ends at --duration or on SIGINT/SIGTERM, then saves the
  * peaks (if asked) and returns the report.
+ *
+ * `live`: draw a view after every sample on the terminal's alternate screen
+ * (as top does), as many rows as `--top` asks and the screen has; the
+ * normal screen is back before this returns, so the report that follows
+ * lands in the scrollback on a clean line (a `^C` echoed by the terminal
+ * went to the alternate screen).
  */
 export async function watch(
   opts: WatchOptions,
   live: boolean,
   print: (text: string) => void,
-  view: { palette: ReturnType<typeof stdoutPalette> },
+  view: { palette: ReturnType<typeof stdoutPalette>; screenRows?: () => number | undefined },
 ): Promise<WatchReport> {
   const tracker = new PeakTracker();
   const buffers = newScanBuffers();
@@ -205,6 +218,18 @@ export async function watch(
   process.on("SIGINT", onInt);
   process.on("SIGTERM", onTerm);
   let limit = readMaxMapCount(opts.procfs);
+  const draw = () => {
+    // The title and the table header, and one line spare so nothing scrolls.
+    const rows = rowsThatFit(opts.top, view.screenRows?.(), LIVE_VIEW_HEADER_LINES + 1);
+    print(liveFrame(renderLiveView(tracker, limit, rows, view.palette)));
+  };
+  const onResize = () => {
+    if (tracker.cost().samples > 0) draw();
+  };
+  if (live) {
+    print(ENTER_LIVE_SCREEN);
+    process.on("SIGWINCH", onResize);
+  }
   try {
     while (!stop) {
       const t0 = performance.now();
@@ -216,7 +241,7 @@ export async function watch(
       );
       if (live) {
         limit = readMaxMapCount(opts.procfs);
-        print(`\x1b[H\x1b[2J${renderLiveView(tracker, limit, 10, view.palette)}`);
+        draw();
       }
       const now = performance.now();
       if (now >= deadline || stop) break;
@@ -233,6 +258,10 @@ export async function watch(
   } finally {
     process.off("SIGINT", onInt);
     process.off("SIGTERM", onTerm);
+    if (live) {
+      process.off("SIGWINCH", onResize);
+      print(LEAVE_LIVE_SCREEN);
+    }
   }
   const endedAt = new Date();
   const saved = opts.save === undefined ? undefined : trySave(opts.save, tracker, endedAt);

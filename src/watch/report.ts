@@ -98,11 +98,21 @@ export function buildWatchReport(
   };
 }
 
-function time(iso: string): string {
-  return iso.slice(11, 19);
+/**
+ * A time as the text views show it, the same in the live view and the final
+ * report: date and time to the second, in UTC (as in the JSON).
+ *
+ * @example
+ * formatTime("2025-01-01T12:34:56.789Z"); // "2025-01-01 12:34:56"
+ */
+export function formatTime(iso: string): string {
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
 }
 
-/** The live view: a few lines, redrawn each sample. */
+/** Lines of the live view above its rows: the title and the table header. */
+export const LIVE_VIEW_HEADER_LINES = 2;
+
+/** The live view: a title and the `top` processes with the highest peaks, redrawn each sample. */
 export function renderLiveView(
   tracker: PeakTracker,
   limit: number | undefined,
@@ -112,12 +122,12 @@ export function renderLiveView(
   const cost = tracker.cost();
   const rows = tracker.processPeaks().slice(0, top);
   const latest = tracker.lastSampleAt();
-  return `${p.bold(`vmaudit watch: ${cost.samples} samples, last ${cost.lastMs.toFixed(1)} ms; limit ${limit ?? "unknown"} (Ctrl-C to stop)`)}\n${renderTable(
+  return `${p.bold(`vmaudit watch: ${cost.samples} samples, last ${cost.lastMs.toFixed(1)} ms; limit ${limit ?? "unknown"}; times in UTC (Ctrl-C to stop)`)}\n${renderTable(
     ["NOW", "PEAK", "SEEN", "PID", "APPLICATION"],
     rows.map((r) => [
       r.lastSeenAt === latest ? String(r.last) : "exited",
       String(r.vmas),
-      time(r.seenAt),
+      formatTime(r.seenAt),
       String(r.pid),
       truncate(r.app, 60),
     ]),
@@ -130,13 +140,18 @@ export function renderWatchText(r: WatchReport, p: Palette): string {
   const out: string[] = [];
   out.push(
     p.bold(
-      `Peaks from ${r.sampling.samples} samples every ${r.intervalMs} ms (${r.startedAt} to ${r.endedAt}, stopped by ${r.stoppedBy})`,
+      `Peaks from ${r.sampling.samples} samples every ${r.intervalMs} ms (${formatTime(r.startedAt)} to ${formatTime(r.endedAt)} UTC, stopped by ${r.stoppedBy})`,
     ),
   );
   out.push(
     renderTable(
       ["PEAK", "SEEN", "PID", "APPLICATION"],
-      r.processes.map((x) => [String(x.vmas), x.seenAt, String(x.pid), truncate(x.app, 60)]),
+      r.processes.map((x) => [
+        String(x.vmas),
+        formatTime(x.seenAt),
+        String(x.pid),
+        truncate(x.app, 60),
+      ]),
       ["right", "left", "right", "left"],
     ),
   );
@@ -144,7 +159,12 @@ export function renderWatchText(r: WatchReport, p: Palette): string {
   out.push(
     renderTable(
       ["PEAK", "SEEN", "PID", "APPLICATION"],
-      r.applications.map((x) => [String(x.vmas), x.seenAt, String(x.pid), truncate(x.app, 60)]),
+      r.applications.map((x) => [
+        String(x.vmas),
+        formatTime(x.seenAt),
+        String(x.pid),
+        truncate(x.app, 60),
+      ]),
       ["right", "left", "right", "left"],
     ),
   );
