@@ -282,6 +282,26 @@ describe("the compiled binary as nobody and as root", () => {
     expect(r.stdout).toMatch(/^VMAUDIT (OK|WARNING|CRITICAL) - pid \d+ [^\n]*\n$/);
   });
 
+  rootTest(
+    "root on the real /proc: UNKNOWN exactly when scan finds processes unreadable even as root",
+    () => {
+      // In a sandbox, pid 1 can refuse even root; on a plain host nothing does.
+      const scan = JSON.parse(runAs([], ["scan", "--json"]).stdout);
+      const unread =
+        scan.coverage.unreadable +
+        Object.values(scan.coverage.errors as Record<string, number>).reduce((a, b) => a + b, 0);
+      const r = runAs([], ["check"]);
+      if (unread > 0) {
+        expect(r.code).toBe(3);
+        expect(r.stdout).toMatch(
+          /^VMAUDIT UNKNOWN - \d+ of \d+ processes could not be read \(\d+ permission denied even as root\): pass --allow-partial to judge the readable ones\n$/,
+        );
+      } else
+        expect(r.stdout).toMatch(/^VMAUDIT (OK|WARNING|CRITICAL) - pid \d+ [^\n|]*\| [^\n]*\n$/);
+      console.log(`check as root here: ${unread} processes unreadable even as root`);
+    },
+  );
+
   test("usage errors from the binary: one line on stdout, JSON with --json", () => {
     const r = runAs([], ["check", "--warn", "abc"]);
     expect(r.code).toBe(3);

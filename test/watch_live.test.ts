@@ -88,8 +88,8 @@ describe("the live view in tmux", () => {
     rmSync(SOCKET_DIR, { recursive: true, force: true });
   });
 
-  /** A new 100x15 session `w` running sh, with the binary and tree in its environment. */
-  function startPane(w: string): void {
+  /** A new 100x15 session `w` running sh, with the binary and tree in its environment; waits for its prompt. */
+  async function startPane(w: string): Promise<void> {
     tmux(
       "new-session",
       "-d",
@@ -102,11 +102,14 @@ describe("the live view in tmux", () => {
       `env BIN='${binary()}' ROOT='${root}' NO_COLOR=1 TERM=xterm-256color PS1='$ ' sh`,
     );
     tmux("set", "-t", w, "history-limit", "10000");
+    // Keys typed before sh prints its prompt are echoed before it, and the
+    // prompt then sits where the command's output starts.
+    await until("the prompt", () => (screen(w)[0] === "$" ? true : undefined));
   }
 
   test("alternate screen, rows fitted to the height and --top, resize, clean report after Ctrl-C", async () => {
     const w = "ctrl-c";
-    startPane(w);
+    await startPane(w);
     tmux(
       "send-keys",
       "-t",
@@ -163,7 +166,7 @@ describe("the live view in tmux", () => {
 
   test("--top 5 shows 5 rows even on a tall screen", async () => {
     const w = "top5";
-    startPane(w);
+    await startPane(w);
     tmux(
       "send-keys",
       "-t",

@@ -91,11 +91,10 @@ export function openRegular(path: string, opts: { followLinks: boolean }): numbe
   return fd;
 }
 
+/** A directory keeps its own errno (EISDIR, as a read of it gives); the rest are ENOTREG. */
 function notRegular(path: string, st: Stats): FileReadError {
-  return new FileReadError(
-    NOT_REGULAR,
-    `"${path}" is ${fileKind(st)}, not a regular file (ENOTREG)`,
-  );
+  const code = st.isDirectory() ? "EISDIR" : NOT_REGULAR;
+  return new FileReadError(code, `"${path}" is ${fileKind(st)}, not a regular file (${code})`);
 }
 
 /**

@@ -63,7 +63,8 @@ export function readMapsCount(path: string, buf: Buffer): MapsResult {
   const counter = new VmaCounter();
   let bytes = 0;
   try {
-    if (!fstatSync(fd).isFile()) return { kind: "error", code: NOT_REGULAR };
+    const st = fstatSync(fd);
+    if (!st.isFile()) return { kind: "error", code: st.isDirectory() ? "EISDIR" : NOT_REGULAR };
     for (;;) {
       const n = readSync(fd, buf, 0, buf.length, null);
       if (n === 0) break;
