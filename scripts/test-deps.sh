@@ -18,6 +18,8 @@ NEEDED=(
   "curl:curl"
   "wget:wget"
   "zsh:zsh"
+  # completions typed into interactive bash and zsh (test/completions.test.ts)
+  "tmux:tmux"
   # install.sh is checked with shellcheck (test/install_sh.test.ts)
   "shellcheck:shellcheck"
   "fish:fish"
