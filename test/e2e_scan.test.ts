@@ -2,10 +2,12 @@
  * End-to-end: the compiled binary against the real kernel.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { shellQuote } from "../src/cli/command_line.ts";
 import { countVmas } from "../src/core/vma_counter.ts";
-import { binary, runBinary } from "./helpers/env.ts";
+import { binary, REPO, rootTest, runBinary } from "./helpers/env.ts";
 import { type Holder, spawnHolder } from "./helpers/holder.ts";
 
 const EXTRA = 5000;
@@ -120,4 +122,72 @@ describe("exit codes of the compiled binary", () => {
     expect(runBinary(["--version"]).stdout).toMatch(/^vmaudit \d+\.\d+\.\d+/);
     expect(runBinary(["scan", "--help"]).code).toBe(0);
   });
+});
+
+describe("Wine or a native program named .exe, on real processes (compiled binary)", () => {
+  // Copies of sleep(1): one named like npm's native bun.exe, one named like
+  // Wine's loader and started with a Wine-style argv[0].
+  const dir = mkdtempSync(join(tmpdir(), "vmaudit-wine-"));
+  const sleep = Bun.which("sleep") ?? "/bin/sleep";
+  const native = join(dir, "bun.exe");
+  const loader = join(dir, "wine64-preloader");
+  copyFileSync(sleep, native);
+  copyFileSync(sleep, loader);
+  const children: ReturnType<typeof Bun.spawn>[] = [];
+  afterAll(async () => {
+    for (const c of children) c.kill();
+    await Promise.all(children.map((c) => c.exited));
+    rmSync(dir, { recursive: true, force: true });
+  });
+  // [what, command, argv[0], expected appKind]
+  const cases: [string, string, string | undefined, string][] = [
+    ["a native binary named bun.exe", native, undefined, "plain"],
+    ["game.exe whose /proc/PID/exe is wine64-preloader", loader, "game.exe", "wine"],
+    ["a native binary with a Windows-path argv[0]", sleep, "C:\\Games\\game.exe", "wine"],
+  ];
+  const pids = cases.map(([, cmd, argv0]) => {
+    const c = Bun.spawn([cmd, "60"], argv0 === undefined ? {} : { argv0 });
+    children.push(c);
+    return c.pid;
+  });
+
+  test(`scan --json gives each its kind (${cases.length} cases)`, async () => {
+    await Bun.sleep(50); // let each exec(2) finish, so cmdline and exe are the new program's
+    const r = runBinary(["scan", "--json", "--top", "10000"]);
+    expect(r.code).toBe(0);
+    const rows = JSON.parse(r.stdout).topProcesses as { pid: number; appKind: string }[];
+    const kinds = pids.map((pid) => rows.find((p) => p.pid === pid)?.appKind);
+    expect(kinds).toEqual(cases.map((c) => c[3]));
+  });
+
+  test("inspect --json agrees", () => {
+    const kinds = pids.map(
+      (pid) => JSON.parse(runBinary(["inspect", String(pid), "--json"]).stdout).appKind,
+    );
+    expect(kinds).toEqual(cases.map((c) => c[3]));
+  });
+
+  rootTest(
+    "readExe() is undefined, not an error, for a process the user may not trace (EACCES)",
+    async () => {
+      // Bundled into the temp dir, so nobody can load it wherever the checkout is.
+      const built = await Bun.build({
+        entrypoints: [join(REPO, "src", "proc", "process.ts")],
+        outdir: dir,
+        target: "bun",
+      });
+      expect(built.success).toBe(true);
+      chmodSync(dir, 0o755);
+      const script = `const { readExe } = await import(${JSON.stringify(join(dir, "process.js"))});
+console.log(JSON.stringify([readExe("/proc", 1) ?? null, readExe("/proc", process.pid) === process.execPath]));`;
+      const nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"];
+      const p = Bun.spawnSync([...nobody, process.execPath, "-e", script], {
+        stdout: "pipe",
+        stderr: "pipe",
+        cwd: "/",
+      });
+      expect(p.stderr.toString()).toBe("");
+      expect(JSON.parse(p.stdout.toString())).toEqual([null, true]);
+    },
+  );
 });

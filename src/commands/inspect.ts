@@ -11,12 +11,13 @@ import {
 } from "../cli/common_flags.ts";
 import { stringOption } from "../cli/parse.ts";
 import { parsePositiveInt } from "../cli/values.ts";
+import { exeNeededForApp } from "../core/app_name.ts";
 import { EXIT_FAILURE, EXIT_OK, ExitError, UsageError } from "../errors.ts";
 import { renderInspectJson, renderInspectText } from "../inspect/render.ts";
 import { buildInspectReport, type InspectReport } from "../inspect/report.ts";
 import { readMaxMapCount } from "../proc/kernel.ts";
 import { readMapsText } from "../proc/maps.ts";
-import { readArgv, readComm } from "../proc/process.ts";
+import { readArgv, readComm, readExe } from "../proc/process.ts";
 import { assertProcRoot } from "../scan/collect.ts";
 
 const DEFAULT_TOP_FILES = 10;
@@ -88,6 +89,7 @@ export function inspectProcess(opts: InspectOptions, now = new Date()): InspectR
   }
   const small = Buffer.allocUnsafe(64 * 1024);
   const argv = readArgv(procfs, pid, small);
+  const exe = exeNeededForApp(argv) ? readExe(procfs, pid) : undefined;
   return buildInspectReport(
     {
       procfs,
@@ -95,6 +97,7 @@ export function inspectProcess(opts: InspectOptions, now = new Date()): InspectR
       mapsText: maps.text,
       argv,
       comm: argv.length === 0 ? readComm(procfs, pid, small) : undefined,
+      ...(exe ? { exe } : {}),
       maxMapCount: readMaxMapCount(procfs),
       topFiles: opts.topFiles,
       anonymiseUser: opts.anonymiseUser,
