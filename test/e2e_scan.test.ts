@@ -2,11 +2,12 @@
  * End-to-end: the compiled binary against the real kernel.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { shellQuote } from "../src/cli/command_line.ts";
 import { countVmas } from "../src/core/vma_counter.ts";
+import { bundleForAnyUser } from "./helpers/bundle.ts";
 import { binary, REPO, rootTest, runBinary } from "./helpers/env.ts";
 import { type Holder, spawnHolder } from "./helpers/holder.ts";
 
@@ -170,15 +171,8 @@ describe("Wine or a native program named .exe, on real processes (compiled binar
   rootTest(
     "readExe() is undefined, not an error, for a process the user may not trace (EACCES)",
     async () => {
-      // Bundled into the temp dir, so nobody can load it wherever the checkout is.
-      const built = await Bun.build({
-        entrypoints: [join(REPO, "src", "proc", "process.ts")],
-        outdir: dir,
-        target: "bun",
-      });
-      expect(built.success).toBe(true);
-      chmodSync(dir, 0o755);
-      const script = `const { readExe } = await import(${JSON.stringify(join(dir, "process.js"))});
+      const mod = await bundleForAnyUser(join(REPO, "src", "proc", "process.ts"), dir);
+      const script = `const { readExe } = await import(${JSON.stringify(mod)});
 console.log(JSON.stringify([readExe("/proc", 1) ?? null, readExe("/proc", process.pid) === process.execPath]));`;
       const nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"];
       const p = Bun.spawnSync([...nobody, process.execPath, "-e", script], {
