@@ -20,6 +20,10 @@ NEEDED=(
   "curl:curl"
   "wget:wget"
   "zsh:zsh"
+  # completions typed into interactive bash and zsh (test/completions.test.ts)
+  "tmux:tmux"
+  # install.sh is checked with shellcheck (test/install_sh.test.ts)
+  "shellcheck:shellcheck"
   "fish:fish"
   # apply tests: read-only bind mounts, strace of the atomic write, systemd's own config order
   "unshare:util-linux"

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { detectApp, parseCmdline } from "../src/core/app_name.ts";
+import { detectApp, exeNeededForApp, isWineLoader, parseCmdline } from "../src/core/app_name.ts";
 
 describe("detectApp()", () => {
   // [description, argv, expected name, expected kind]
@@ -128,6 +128,113 @@ describe("detectApp()", () => {
     test(what, () => {
       expect(detectApp(argv)).toEqual({ name, kind: kind as "plain" });
     });
+  }
+});
+
+describe("detectApp() tells Wine from a native program named .exe", () => {
+  const BUN = "/home/u/proj/node_modules/bun/bin/bun.exe";
+  const PRELOADER = "/usr/lib/wine/wine64-preloader";
+  // [description, argv, /proc/PID/exe (undefined: unknown or unreadable), expected name, expected kind]
+  const cases: [string, string[], string | undefined, string, string][] = [
+    ["npm's native bun.exe (exe is itself)", [BUN, "test"], BUN, BUN, "plain"],
+    ["bun.exe whose exe cannot be read (EACCES)", [BUN, "test"], undefined, BUN, "plain"],
+    ["a bare tool.exe whose exe is unknown", ["tool.exe"], undefined, "tool.exe", "plain"],
+    ["game.exe run by wine64-preloader", ["game.exe", "-w"], PRELOADER, "game.exe", "wine"],
+    [
+      "a Unix path to a .exe run by Proton's preloader",
+      ["/home/u/Games/x/Game.exe"],
+      "/home/u/.steam/steam/steamapps/common/Proton 9.0/files/bin/wine64-preloader",
+      "/home/u/Games/x/Game.exe",
+      "wine",
+    ],
+    ["wine-preloader (32-bit)", ["setup.EXE"], "/usr/bin/wine-preloader", "setup.EXE", "wine"],
+    ["wine itself (WoW64, no preloader)", ["app.exe"], "/usr/lib/wine/wine", "app.exe", "wine"],
+    ["wine64 itself", ["app.exe"], "/opt/wine-staging/bin/wine64", "app.exe", "wine"],
+    ["a loader replaced by an upgrade", ["app.exe"], `${PRELOADER} (deleted)`, "app.exe", "wine"],
+    ["wineserver is not a loader", ["app.exe"], "/usr/bin/wineserver", "app.exe", "plain"],
+    [
+      "a loader-like name is not a loader",
+      ["app.exe"],
+      "/opt/wine64-preloader2",
+      "app.exe",
+      "plain",
+    ],
+    [
+      "C:\\ path without exe information",
+      ["C:\\Games\\Game.exe"],
+      undefined,
+      "C:\\Games\\Game.exe",
+      "wine",
+    ],
+    ["Z:/ path (forward slash)", ["Z:/home/u/game.exe"], undefined, "Z:/home/u/game.exe", "wine"],
+    ["UNC path", ["\\\\server\\share\\game.exe"], undefined, "\\\\server\\share\\game.exe", "wine"],
+    [
+      "a Windows path wins over a native exe",
+      ["C:\\x\\a.exe"],
+      "/usr/bin/sleep",
+      "C:\\x\\a.exe",
+      "wine",
+    ],
+    ["a wine loader without a .exe name stays plain", ["notepad"], PRELOADER, "notepad", "plain"],
+    [
+      "a drive letter without a slash is not a path",
+      ["C:game.exe"],
+      undefined,
+      "C:game.exe",
+      "plain",
+    ],
+    [
+      "bwrap passes the exe on to the wrapped command",
+      ["bwrap", "--", "game.exe"],
+      PRELOADER,
+      "game.exe",
+      "wine",
+    ],
+  ];
+  for (const [what, argv, exe, name, kind] of cases) {
+    test(what, () => {
+      expect(detectApp(argv, exe)).toEqual({ name, kind: kind as "plain" });
+    });
+  }
+});
+
+describe("isWineLoader()", () => {
+  const cases: [string | undefined, boolean][] = [
+    ["/usr/lib/wine/wine64-preloader", true],
+    ["/usr/lib/wine/wine-preloader", true],
+    ["/usr/bin/wine", true],
+    ["/usr/bin/wine64", true],
+    ["/usr/lib/wine/wine64-preloader (deleted)", true],
+    ["wine64-preloader", true],
+    ["/usr/bin/wineserver", false],
+    ["/usr/bin/winecfg", false],
+    ["/home/u/bin/bun.exe", false],
+    ["/usr/bin/wine64-preloader.exe", false],
+    ["/usr/bin/mywine", false],
+    ["", false],
+    [undefined, false],
+  ];
+  for (const [exe, expected] of cases) {
+    test(`${JSON.stringify(exe)} is ${expected ? "" : "not "}a loader`, () => {
+      expect(isWineLoader(exe)).toBe(expected);
+    });
+  }
+});
+
+describe("exeNeededForApp()", () => {
+  const cases: [string[], boolean][] = [
+    [["/usr/bin/bash"], false],
+    [[], false],
+    [["/opt/bun.exe"], true],
+    [["GAME.EXE"], true],
+    [["wine64", "game.exe"], true],
+    [["C:\\Steam\\steam.exe -silent"], true],
+    [["/usr/bin/executor"], false],
+    [["/srv/app.exe.bak"], false],
+  ];
+  for (const [argv, expected] of cases) {
+    test(`${JSON.stringify(argv)}: ${expected}`, () =>
+      expect(exeNeededForApp(argv)).toBe(expected));
   }
 });
 

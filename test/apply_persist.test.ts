@@ -17,6 +17,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
+import { shellQuote } from "../src/cli/command_line.ts";
 import { BINARY, rootTest, runBinary } from "./helpers/env.ts";
 import { leaveJournal } from "./helpers/journal.ts";
 import { makeProcTree, mapsText, SAMPLE_SLABINFO } from "./helpers/proc_tree.ts";
@@ -504,7 +505,7 @@ describe("without root", () => {
     const r = s.apply(["70000", "--persist"], { prefix: nobody });
     expect(r.code).toBe(77);
     expect(r.stderr).toBe(
-      `vmaudit: vmaudit apply needs root: sudo ${BINARY} apply 70000 --persist --root ${s.root} --procfs ${s.proc}\n`,
+      `vmaudit: vmaudit apply needs root: sudo ${shellQuote(BINARY)} apply 70000 --persist --root ${s.root} --procfs ${s.proc}\n`,
     );
     expect(s.live()).toBe(65530);
     expect(s.file()).toBeUndefined();

@@ -1,7 +1,15 @@
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import pkg from "../package.json" with { type: "json" };
 import { buildCommit, RELEASE_TARGETS, sha256sumsLine } from "../scripts/build.ts";
 import { BINARY, REPO, runBinary } from "./helpers/env.ts";
@@ -72,4 +80,58 @@ test("the compiled binary ignores a .env file in the working directory", () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+/** Every file under `dir` with its size and modification time, or [] when it is missing. */
+function snapshot(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, encoding: "utf8" })
+    .map((name) => {
+      const st = statSync(join(dir, name));
+      return `${name} ${st.size} ${st.mtimeMs}`;
+    })
+    .sort();
+}
+
+describe("npm run test:release", () => {
+  test("builds the release for the tests in a temp dir and removes it even when they fail: dist/ is left as it was", async () => {
+    const probeDir = mkdtempSync(join(tmpdir(), "vmaudit-release-probe-"));
+    try {
+      const seenFile = join(probeDir, "seen.json");
+      const probe = join(probeDir, "probe.release.ts");
+      // A release test that records what it was given, then fails.
+      writeFileSync(
+        probe,
+        `import { test } from "bun:test";
+import { readdirSync, writeFileSync } from "node:fs";
+test("probe", () => {
+  const dir = process.env.VMAUDIT_RELEASE_DIR ?? "";
+  writeFileSync(${JSON.stringify(seenFile)}, JSON.stringify({ dir, files: readdirSync(dir).sort() }));
+  throw new Error("the probe fails on purpose");
+});
+`,
+      );
+      const dist = join(REPO, "dist");
+      const before = snapshot(dist);
+      const p = Bun.spawn(["npm", "run", "--silent", "test:release", "--", probe], {
+        cwd: REPO,
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      const [out, err, code] = await Promise.all([
+        new Response(p.stdout).text(),
+        new Response(p.stderr).text(),
+        p.exited,
+      ]);
+      expect(err + out).toContain("the probe fails on purpose");
+      expect(code).not.toBe(0);
+      const seen = JSON.parse(readFileSync(seenFile, "utf8")) as { dir: string; files: string[] };
+      expect(seen.files).toEqual(["SHA256SUMS", ...RELEASE_TARGETS.map((t) => t.artifact)].sort());
+      expect(relative(REPO, seen.dir).startsWith("..")).toBe(true);
+      expect(existsSync(seen.dir)).toBe(false);
+      expect(snapshot(dist)).toEqual(before);
+    } finally {
+      rmSync(probeDir, { recursive: true, force: true });
+    }
+  }, 180_000);
 });

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Command } from "../src/cli/command.ts";
@@ -11,6 +11,79 @@ import { runBinary } from "./helpers/env.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "vmaudit-completions-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A folder to complete paths in: tree/subfolder/deeper/ and tree/file.txt. */
+const tree = join(dir, "tree");
+mkdirSync(join(tree, "subfolder", "deeper"), { recursive: true });
+writeFileSync(join(tree, "file.txt"), "");
+const FORMATS = ["json", "prometheus", "text"];
+
+let tmuxRuns = 0;
+
+/**
+ * Run an interactive shell in a tmux pane, type `line` and press Tab
+ * `tabs` times, and return the screen once `done` holds for it (or after 5 s).
+ * Tests what a user sees, through the shell's real line editor.
+ */
+async function typeAndTab(
+  shell: string[],
+  setup: string,
+  line: string,
+  tabs: number,
+  done: (screen: string) => boolean,
+): Promise<string> {
+  const socket = `vmaudit-completions-${process.pid}-${++tmuxRuns}`;
+  const tmux = (...args: string[]) =>
+    Bun.spawnSync(["tmux", "-L", socket, ...args], { stdout: "pipe", stderr: "pipe" });
+  const screen = () => tmux("capture-pane", "-p").stdout.toString();
+  const waitFor = async (ok: (s: string) => boolean) => {
+    for (let i = 0; i < 100 && !ok(screen()); i++) await Bun.sleep(50);
+    return screen();
+  };
+  try {
+    const env = [
+      "env",
+      "-i",
+      "PATH=/usr/bin:/bin",
+      "TERM=xterm",
+      `HOME=${dir}`,
+      "INPUTRC=/dev/null",
+    ];
+    const started = tmux(
+      "new-session",
+      "-d",
+      "-x",
+      "200",
+      "-y",
+      "20",
+      [...env, ...shell].join(" "),
+    );
+    expect(started.stderr.toString()).toBe("");
+    tmux("send-keys", "-l", `${setup}; PS1='READY> '`);
+    tmux("send-keys", "Enter");
+    await waitFor((s) => /^READY>\s*$/m.test(s));
+    tmux("send-keys", "-l", line);
+    for (let i = 0; i < tabs; i++) {
+      // A Tab with several candidates may change nothing on screen (bash
+      // only rings the bell), so give each one a moment instead.
+      await Bun.sleep(150);
+      tmux("send-keys", "Tab");
+    }
+    return await waitFor(done);
+  } finally {
+    tmux("kill-server");
+  }
+}
+
+/** The line being edited: the last line that starts with the prompt. */
+function promptLine(screen: string): string {
+  return (
+    screen
+      .split("\n")
+      .filter((l) => l.startsWith("READY> "))
+      .at(-1) ?? ""
+  );
+}
 
 /** A table with a hidden command, to check it is never offered. */
 const HIDDEN: Command = {
@@ -133,6 +206,73 @@ describe("bash completion", () => {
     const reply = bashComplete(["vmaudit", "scan", "--procfs", `${dir}/vmaudit.b`]);
     expect(reply).toEqual([`${dir}/vmaudit.bash`]);
   });
+  const more: [string, string[], (reply: string[]) => void][] = [
+    [
+      "--format offers the formats",
+      ["vmaudit", "scan", "--format", ""],
+      (r) => expect(r.sort()).toEqual(FORMATS),
+    ],
+    [
+      "--format p completes to prometheus",
+      ["vmaudit", "scan", "--format", "p"],
+      (r) => expect(r).toEqual(["prometheus"]),
+    ],
+    [
+      "a folder ends in / and a file does not",
+      ["vmaudit", "scan", "--procfs", `${tree}/`],
+      (r) => expect(r.sort()).toEqual([`${tree}/file.txt`, `${tree}/subfolder/`]),
+    ],
+    [
+      "a folder prefix completes to the folder with /",
+      ["vmaudit", "watch", "--save", `${tree}/sub`],
+      (r) => expect(r).toEqual([`${tree}/subfolder/`]),
+    ],
+    [
+      "inspect offers running pids, this test's among them",
+      ["vmaudit", "inspect", ""],
+      (r) => {
+        expect(r).toContain(String(process.pid));
+        expect(r).toContain("1");
+        for (const pid of r) expect(pid).toMatch(/^[1-9][0-9]*$/);
+      },
+    ],
+    [
+      "inspect completes a pid prefix",
+      ["vmaudit", "inspect", String(process.pid).slice(0, -1)],
+      (r) => {
+        expect(r).toContain(String(process.pid));
+        for (const pid of r) expect(pid.startsWith(String(process.pid).slice(0, -1))).toBe(true);
+      },
+    ],
+    [
+      "inspect offers its flags after -",
+      ["vmaudit", "inspect", "--j"],
+      (r) => expect(r).toEqual(["--json"]),
+    ],
+  ];
+  for (const [name, words, check] of more) {
+    test(name, () => check(bashComplete(words)));
+  }
+  test("in an interactive bash, Tab after a folder adds / and no space, so a second Tab descends", async () => {
+    const screen = await typeAndTab(
+      ["bash", "--norc", "--noprofile"],
+      `source '${scriptFile("bash")}'`,
+      `vmaudit scan --procfs ${tree}/sub`,
+      2,
+      (s) => promptLine(s).endsWith("deeper/"),
+    );
+    expect(promptLine(screen)).toBe(`READY> vmaudit scan --procfs ${tree}/subfolder/deeper/`);
+  }, 20_000);
+  test("in an interactive bash, Tab Tab after --format lists the formats", async () => {
+    const screen = await typeAndTab(
+      ["bash", "--norc", "--noprofile"],
+      `source '${scriptFile("bash")}'`,
+      "vmaudit scan --format ",
+      2,
+      (s) => s.includes("prometheus"),
+    );
+    expect(screen).toMatch(/^json +prometheus +text *$/m);
+  }, 20_000);
 });
 
 describe("zsh completion", () => {
@@ -189,8 +329,33 @@ words=(${quoted}) CURRENT=${words.length} _vmaudit`,
     expect(offers.some((o) => o.startsWith("--top[") && o.endsWith(":top: "))).toBe(true);
   });
   test("offers the shell names for completions", () => {
-    expect(zshOffers(["vmaudit", "completions", ""])).toContain("1:completions:(bash zsh fish)");
+    expect(zshOffers(["vmaudit", "completions", ""])).toContain("1:shell:(bash zsh fish)");
   });
+  test("offers the formats after --format", () => {
+    expect(zshOffers(["vmaudit", "scan", "--"])).toContain(
+      "--format[Output format\\: text, json or prometheus]:format:(text json prometheus)",
+    );
+  });
+  test("offers running pids (zsh's _pids) for inspect", () => {
+    expect(zshOffers(["vmaudit", "inspect", ""])).toContain("1:pid:_pids");
+  });
+  const zshSetup = `autoload -U compinit; compinit -u -D; source '${scriptFile("zsh")}'`;
+  test("in an interactive zsh, Tab after --format lists the formats", async () => {
+    const screen = await typeAndTab(["zsh", "-f"], zshSetup, "vmaudit scan --format ", 1, (s) =>
+      s.includes("prometheus"),
+    );
+    expect(screen).toMatch(/^json +prometheus +text *$/m);
+  }, 20_000);
+  test("in an interactive zsh, Tab twice descends into folders", async () => {
+    const screen = await typeAndTab(
+      ["zsh", "-f"],
+      zshSetup,
+      `vmaudit scan --procfs ${tree}/sub`,
+      2,
+      (s) => promptLine(s).endsWith("deeper/"),
+    );
+    expect(promptLine(screen)).toBe(`READY> vmaudit scan --procfs ${tree}/subfolder/deeper/`);
+  }, 20_000);
   test("lists every visible command and no hidden one", () => {
     const text = renderCompletion("zsh", TABLE);
     for (const name of VISIBLE) expect(text).toContain(`'${name}:`);
@@ -225,6 +390,17 @@ describe("fish completion", () => {
   });
   test("completes the shell names for completions", () => {
     expect(fishComplete("vmaudit completions ").sort()).toEqual([...SHELLS].sort());
+  });
+  test("completes the formats after --format", () => {
+    expect(fishComplete("vmaudit scan --format ").sort()).toEqual(FORMATS);
+  });
+  test("completes running pids for inspect", () => {
+    const pids = fishComplete("vmaudit inspect ");
+    expect(pids).toContain(String(process.pid));
+    expect(pids).toContain("1");
+  });
+  test("completes a folder with / after --procfs", () => {
+    expect(fishComplete(`vmaudit scan --procfs ${tree}/sub`)).toEqual([`${tree}/subfolder/`]);
   });
 });
 

@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect } from "bun:test";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { shellQuote } from "../src/cli/command_line.ts";
 import { BINARY, IS_ROOT, readLimit, rootTest, runBinary } from "./helpers/env.ts";
 import { type Holder, spawnHolder } from "./helpers/holder.ts";
 import { makeSysctlRoot } from "./helpers/sysctl_tree.ts";
@@ -121,7 +122,7 @@ describe("every guard exits with its code and leaves /proc/sys unchanged", () =>
     );
     expect(r.code).toBe(77);
     expect(r.stderr).toBe(
-      `vmaudit: vmaudit apply needs root: sudo ${BINARY} apply 90000 --persist --root ${root}\n`,
+      `vmaudit: vmaudit apply needs root: sudo ${shellQuote(BINARY)} apply 90000 --persist --root ${root}\n`,
     );
     expect(readLimit()).toBe(before);
   });

@@ -2,16 +2,26 @@
  * End-to-end: the compiled binary against the real kernel.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { shellQuote } from "../src/cli/command_line.ts";
 import { countVmas } from "../src/core/vma_counter.ts";
-import { binary, runBinary } from "./helpers/env.ts";
+import { bundleForAnyUser } from "./helpers/bundle.ts";
+import { binary, REPO, rootTest, runBinary } from "./helpers/env.ts";
 import { type Holder, spawnHolder } from "./helpers/holder.ts";
 
 const EXTRA = 5000;
+/**
+ * The holder's argv[0], which names its application. Short and fixed, so the
+ * tests do not depend on where the checkout is (the script path in argv[1] is
+ * as long as the checkout path).
+ */
+const HOLDER_NAME = "e2e-vma-holder";
 let holder: Holder;
 
 beforeAll(async () => {
-  holder = await spawnHolder(EXTRA);
+  holder = await spawnHolder(EXTRA, { argv0: HOLDER_NAME });
 });
 afterAll(async () => {
   await holder?.stop();
@@ -55,10 +65,16 @@ describe("vmaudit scan (compiled binary, real /proc)", () => {
     expect(row.argv.at(-1)).toBe(String(EXTRA));
   });
 
-  test("the text report names the child and explains the per-process limit", () => {
+  test("the text report has the child's row (pid, exact count, name) and explains the per-process limit", () => {
+    const vmas = kernelCount(holder.pid);
     const r = runBinary(["scan", "--top", "1000"]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain("hold_vmas.ts");
+    // Find the row by its whole words, never by text a column could cut: the
+    // pid, the count (with or without thousands separators) and argv[0].
+    const rows = r.stdout.split("\n").map((line) => line.trim().split(/\s+/));
+    const row = rows.find((w) => w.includes(String(holder.pid)) && w.includes(HOLDER_NAME));
+    expect(row).toBeDefined();
+    expect(row?.map((w) => w.replace(/[,\u202f]/g, ""))).toContain(String(vmas));
     expect(r.stdout).toMatch(/not a system-wide total/);
     expect(r.stdout).toMatch(/may contain secrets|can contain secrets/);
     expect(r.stdout).not.toContain("\x1b["); // NO_COLOR and a pipe
@@ -67,7 +83,7 @@ describe("vmaudit scan (compiled binary, real /proc)", () => {
   test("on a terminal the report is coloured, and NO_COLOR turns it off", () => {
     // script(1) gives the binary a pseudo-terminal as stdout.
     const onTty = (env: Record<string, string>) =>
-      Bun.spawnSync(["script", "-qec", `${binary()} scan --top 1`, "/dev/null"], {
+      Bun.spawnSync(["script", "-qec", `${shellQuote(binary())} scan --top 1`, "/dev/null"], {
         env: { ...process.env, NO_COLOR: "", FORCE_COLOR: "", TERM: "xterm", ...env },
         stdout: "pipe",
       }).stdout.toString();
@@ -107,4 +123,65 @@ describe("exit codes of the compiled binary", () => {
     expect(runBinary(["--version"]).stdout).toMatch(/^vmaudit \d+\.\d+\.\d+/);
     expect(runBinary(["scan", "--help"]).code).toBe(0);
   });
+});
+
+describe("Wine or a native program named .exe, on real processes (compiled binary)", () => {
+  // Copies of sleep(1): one named like npm's native bun.exe, one named like
+  // Wine's loader and started with a Wine-style argv[0].
+  const dir = mkdtempSync(join(tmpdir(), "vmaudit-wine-"));
+  const sleep = Bun.which("sleep") ?? "/bin/sleep";
+  const native = join(dir, "bun.exe");
+  const loader = join(dir, "wine64-preloader");
+  copyFileSync(sleep, native);
+  copyFileSync(sleep, loader);
+  const children: ReturnType<typeof Bun.spawn>[] = [];
+  afterAll(async () => {
+    for (const c of children) c.kill();
+    await Promise.all(children.map((c) => c.exited));
+    rmSync(dir, { recursive: true, force: true });
+  });
+  // [what, command, argv[0], expected appKind]
+  const cases: [string, string, string | undefined, string][] = [
+    ["a native binary named bun.exe", native, undefined, "plain"],
+    ["game.exe whose /proc/PID/exe is wine64-preloader", loader, "game.exe", "wine"],
+    ["a native binary with a Windows-path argv[0]", sleep, "C:\\Games\\game.exe", "wine"],
+  ];
+  const pids = cases.map(([, cmd, argv0]) => {
+    const c = Bun.spawn([cmd, "60"], argv0 === undefined ? {} : { argv0 });
+    children.push(c);
+    return c.pid;
+  });
+
+  test(`scan --json gives each its kind (${cases.length} cases)`, async () => {
+    await Bun.sleep(50); // let each exec(2) finish, so cmdline and exe are the new program's
+    const r = runBinary(["scan", "--json", "--top", "10000"]);
+    expect(r.code).toBe(0);
+    const rows = JSON.parse(r.stdout).topProcesses as { pid: number; appKind: string }[];
+    const kinds = pids.map((pid) => rows.find((p) => p.pid === pid)?.appKind);
+    expect(kinds).toEqual(cases.map((c) => c[3]));
+  });
+
+  test("inspect --json agrees", () => {
+    const kinds = pids.map(
+      (pid) => JSON.parse(runBinary(["inspect", String(pid), "--json"]).stdout).appKind,
+    );
+    expect(kinds).toEqual(cases.map((c) => c[3]));
+  });
+
+  rootTest(
+    "readExe() is undefined, not an error, for a process the user may not trace (EACCES)",
+    async () => {
+      const mod = await bundleForAnyUser(join(REPO, "src", "proc", "process.ts"), dir);
+      const script = `const { readExe } = await import(${JSON.stringify(mod)});
+console.log(JSON.stringify([readExe("/proc", 1) ?? null, readExe("/proc", process.pid) === process.execPath]));`;
+      const nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"];
+      const p = Bun.spawnSync([...nobody, process.execPath, "-e", script], {
+        stdout: "pipe",
+        stderr: "pipe",
+        cwd: "/",
+      });
+      expect(p.stderr.toString()).toBe("");
+      expect(JSON.parse(p.stdout.toString())).toEqual([null, true]);
+    },
+  );
 });

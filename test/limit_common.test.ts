@@ -14,6 +14,7 @@ import { dirname, join } from "node:path";
 import { writeFileAtomic } from "../src/fs/atomic_write.ts";
 import { guardBelowPeak, guardHighValue } from "../src/limit/guards.ts";
 import { journalWarning, readJournal, removeJournal } from "../src/limit/journal.ts";
+import { bundleForAnyUser } from "./helpers/bundle.ts";
 import { rootTest } from "./helpers/env.ts";
 import { codeOf } from "./helpers/exit_code.ts";
 import { leaveJournal } from "./helpers/journal.ts";
@@ -120,12 +121,16 @@ describe("limit journal", () => {
 });
 
 describe("journalWarning() without root", () => {
-  rootTest("a journal only root can read gives nobody no warning, and root a warning", () => {
+  rootTest("a journal only root can read gives nobody no warning, and root a warning", async () => {
     const d = tempDir();
     leaveJournal(d);
     chmodSync(d, 0o700);
     const script = join(tempDir(), "probe.ts");
-    const journalModule = join(import.meta.dir, "..", "src", "limit", "journal.ts");
+    // Bundled, so nobody can load it wherever the checkout is (a 0700 home).
+    const journalModule = await bundleForAnyUser(
+      join(import.meta.dir, "..", "src", "limit", "journal.ts"),
+      dirname(script),
+    );
     writeFileSync(
       script,
       `import { journalWarning } from ${JSON.stringify(journalModule)};\nconsole.log(JSON.stringify(journalWarning(${JSON.stringify(d)}) ?? null));\n`,

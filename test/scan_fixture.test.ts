@@ -191,3 +191,47 @@ describe("unreadable processes (real EACCES)", () => {
     }
   });
 });
+
+describe("Wine or a native program named .exe (compiled binary, fixture tree)", () => {
+  const BUN = "/home/u/node_modules/bun/bin/bun.exe";
+  // [pid, cmdline, the exe link (undefined: none), appKind the scan must report]
+  const cases: [number, string, string | undefined, string][] = [
+    [201, `${BUN}\0x.ts\0`, BUN, "plain"],
+    [202, "game.exe\0", "/usr/lib/wine/wine64-preloader", "wine"],
+    [203, "/home/u/Games/Game.EXE\0", "/opt/proton/files/bin/wine-preloader (deleted)", "wine"],
+    [204, "game.exe\0", undefined, "plain"],
+    [205, "C:\\Games\\Big.exe\0", undefined, "wine"],
+    [206, "/usr/bin/sleep\0", "/usr/lib/wine/wine64-preloader", "plain"],
+  ];
+  test(`every process gets its kind (${cases.length} cases), and an exe that is not a link is no sign`, () => {
+    const t = makeProcTree({
+      processes: {
+        ...Object.fromEntries(
+          cases.map(([pid, cmdline, exe]) => [
+            pid,
+            { maps: mapsText(10), cmdline, ...(exe ? { exe } : {}) },
+          ]),
+        ),
+        207: { maps: mapsText(10), cmdline: "odd.exe\0" },
+      },
+    });
+    try {
+      // 207's exe is a regular file: readlink fails with EINVAL, like EACCES it is no sign.
+      require("node:fs").writeFileSync(`${t}/207/exe`, "/usr/lib/wine/wine64-preloader");
+      const r = runBinary(["scan", "--json", "--top", "100", "--procfs", t]);
+      expect(r.code).toBe(0);
+      const kinds = Object.fromEntries(
+        JSON.parse(r.stdout).topProcesses.map((p: { pid: number; appKind: string }) => [
+          p.pid,
+          p.appKind,
+        ]),
+      );
+      expect(kinds).toEqual({
+        ...Object.fromEntries(cases.map((c) => [c[0], c[3]])),
+        207: "plain",
+      });
+    } finally {
+      removeTree(t);
+    }
+  });
+});

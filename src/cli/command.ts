@@ -14,6 +14,8 @@ export interface OptionSpec {
   /** The default, as shown in help. */
   default?: string;
   multiple?: boolean;
+  /** The only values accepted, offered by shell completion. */
+  choices?: readonly string[];
 }
 
 export interface PositionalSpec {

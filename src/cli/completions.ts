@@ -3,8 +3,12 @@
  * table, the same table that drives parsing and `--help`, so a new command or
  * option is completed as soon as it is in the table. Pure: each renderer
  * returns the script as a string.
+ *
+ * What a value completes to comes from the table: an option's `choices`
+ * (`--format`), a PATH/FILE/DIR placeholder (files and folders; a folder ends
+ * in `/` so the next Tab descends into it), a PID (running processes).
  */
-import { COMMON_OPTIONS, type Command, type OptionSpec } from "./command.ts";
+import { COMMON_OPTIONS, type Command, type OptionSpec, type PositionalSpec } from "./command.ts";
 
 export const SHELLS = ["bash", "zsh", "fish"] as const;
 export type Shell = (typeof SHELLS)[number];
@@ -17,12 +21,21 @@ const GLOBAL_FLAGS: { long: string; short: string; description: string }[] = [
 
 /** Value placeholders whose values are paths, so the shell offers files. */
 const PATH_PLACEHOLDERS = new Set(["PATH", "FILE", "DIR"]);
+/** Value placeholders whose values are process ids. */
+const PID_PLACEHOLDERS = new Set(["PID"]);
+
+/** What the shell offers for a value. */
+type ValueCompletion =
+  | { kind: "free" } // a number or a name: nothing to offer
+  | { kind: "path" }
+  | { kind: "pid" }
+  | { kind: "choices"; choices: readonly string[] };
 
 interface OptionView {
   long: string;
   short: string | undefined;
-  takesValue: boolean;
-  isPath: boolean;
+  /** Undefined for a flag that takes no value. */
+  value: ValueCompletion | undefined;
   description: string;
 }
 
@@ -30,18 +43,28 @@ interface CommandView {
   name: string;
   summary: string;
   options: OptionView[];
-  /** Fixed words the first positional accepts, such as shell names. */
-  choices: string[];
+  /** The first positional argument, if the command takes one. */
+  positional: { name: string; value: ValueCompletion } | undefined;
+}
+
+function valueCompletion(placeholder: string, choices?: readonly string[]): ValueCompletion {
+  if (choices?.length) return { kind: "choices", choices };
+  if (PATH_PLACEHOLDERS.has(placeholder)) return { kind: "path" };
+  if (PID_PLACEHOLDERS.has(placeholder)) return { kind: "pid" };
+  return { kind: "free" };
 }
 
 function optionViews(options: Record<string, OptionSpec>): OptionView[] {
   return Object.entries(options).map(([long, o]) => ({
     long,
     short: o.short,
-    takesValue: o.type === "string",
-    isPath: o.type === "string" && PATH_PLACEHOLDERS.has(o.value ?? ""),
+    value: o.type === "string" ? valueCompletion(o.value ?? "", o.choices) : undefined,
     description: o.description,
   }));
+}
+
+function positionalView(p: PositionalSpec | undefined): CommandView["positional"] {
+  return p ? { name: p.name.toLowerCase(), value: valueCompletion(p.name, p.choices) } : undefined;
 }
 
 /** The visible commands with their options (the common ones included). */
@@ -52,7 +75,7 @@ function commandViews(commands: readonly Command[]): CommandView[] {
       name: c.name,
       summary: c.summary,
       options: optionViews({ ...c.options, ...COMMON_OPTIONS }),
-      choices: c.positionals?.[0]?.choices ?? [],
+      positional: positionalView(c.positionals?.[0]),
     }));
 }
 
@@ -80,27 +103,62 @@ export function renderBashCompletion(commands: readonly Command[]): string {
     ...GLOBAL_FLAGS.flatMap((f) => [`--${f.long}`, `-${f.short}`]),
   ];
   const cases = views.map((c) => {
-    const valueFlags = c.options.filter((o) => o.takesValue && !o.isPath).flatMap(flagWords);
-    const pathFlags = c.options.filter((o) => o.isPath).flatMap(flagWords);
     const flags = c.options.flatMap(flagWords);
     const lines = [`    ${c.name})`];
-    // After a flag that takes a value, offer files for paths and nothing else.
-    if (pathFlags.length || valueFlags.length) {
+    // After a flag that takes a value, offer what the value can be.
+    const byAction = new Map<string, string[]>();
+    for (const o of c.options) {
+      if (!o.value) continue;
+      const action = bashValue(o.value);
+      byAction.set(action, [...(byAction.get(action) ?? []), ...flagWords(o)]);
+    }
+    if (byAction.size) {
       lines.push(`      case "$prev" in`);
-      if (pathFlags.length) {
-        lines.push(
-          `        ${pathFlags.join("|")}) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return 0 ;;`,
-        );
-      }
-      if (valueFlags.length) lines.push(`        ${valueFlags.join("|")}) return 0 ;;`);
+      for (const [action, words] of byAction)
+        lines.push(`        ${words.join("|")}) ${action} ;;`);
       lines.push("      esac");
     }
-    const words = [...flags, ...c.choices].join(" ");
-    lines.push(`      mapfile -t COMPREPLY < <(compgen -W ${sq(words)} -- "$cur")`, "      ;;");
+    const p = c.positional?.value;
+    if (p?.kind === "choices") {
+      lines.push(`      _vmaudit_words ${sq([...flags, ...p.choices].join(" "))}`);
+    } else if (p?.kind === "pid" || p?.kind === "path") {
+      // The argument unless a flag is being typed.
+      lines.push(
+        `      if [[ $cur == -* ]]; then _vmaudit_words ${sq(flags.join(" "))}; else ${bashValue(p)}; fi`,
+      );
+    } else {
+      lines.push(`      _vmaudit_words ${sq(flags.join(" "))}`);
+    }
+    lines.push("      ;;");
     return lines.join("\n");
   });
   return `# bash completion for vmaudit. Generated by 'vmaudit completions bash'.
 # Load it with: source <(vmaudit completions bash)
+
+# Offer the words in $1 that start with the word being completed ($cur).
+_vmaudit_words() {
+  mapfile -t COMPREPLY < <(compgen -W "$1" -- "$cur")
+}
+
+# Offer the pids of running processes.
+_vmaudit_pids() {
+  local p pids=()
+  for p in /proc/[0-9]*; do pids+=("\${p#/proc/}"); done
+  _vmaudit_words "\${pids[*]}"
+}
+
+# Offer files and folders. A folder ends in /, and with -o filenames bash
+# puts no space after it, so the next Tab descends into it.
+_vmaudit_paths() {
+  local p
+  COMPREPLY=()
+  while IFS= read -r p; do
+    [[ -d $p ]] && p+=/
+    COMPREPLY+=("$p")
+  done < <(compgen -f -- "$cur")
+  compopt -o filenames 2>/dev/null || true
+}
+
 _vmaudit() {
   local cur prev cmd i
   cur="\${COMP_WORDS[COMP_CWORD]}"
@@ -130,9 +188,37 @@ complete -F _vmaudit vmaudit
 `;
 }
 
+/** The bash command that fills COMPREPLY for a value. */
+function bashValue(v: ValueCompletion): string {
+  switch (v.kind) {
+    case "free":
+      return "return 0";
+    case "path":
+      return "_vmaudit_paths; return 0";
+    case "pid":
+      return "_vmaudit_pids; return 0";
+    case "choices":
+      return `_vmaudit_words ${sq(v.choices.join(" "))}; return 0`;
+  }
+}
+
 /** Escape text for a zsh _arguments/_describe description. */
 function zshDescription(text: string): string {
   return text.replace(/\\/g, "\\\\").replace(/([[\]:])/g, "\\$1");
+}
+
+/** The zsh _arguments action for a value: files, pids or a list of words. */
+function zshAction(v: ValueCompletion): string {
+  switch (v.kind) {
+    case "free":
+      return " ";
+    case "path":
+      return "_files";
+    case "pid":
+      return "_pids";
+    case "choices":
+      return `(${v.choices.join(" ")})`;
+  }
 }
 
 /**
@@ -147,14 +233,16 @@ export function renderZshCompletion(commands: readonly Command[]): string {
   const cases = views.map((c) => {
     const specs = c.options.map((o) => {
       const desc = `[${zshDescription(o.description)}]`;
-      const action = o.takesValue ? `:${o.long}:${o.isPath ? "_files" : " "}` : "";
+      const action = o.value ? `:${o.long}:${zshAction(o.value)}` : "";
       const names = o.short ? `{-${o.short},--${o.long}}` : `--${o.long}`;
       // A brace group must stay unquoted for zsh to expand it.
       return o.short
         ? `        '(-${o.short} --${o.long})'${names}${sq(desc + action)}`
         : `        ${sq(names + desc + action)}`;
     });
-    if (c.choices.length) specs.push(`        ${sq(`1:${c.name}:(${c.choices.join(" ")})`)}`);
+    const p = c.positional;
+    if (p && p.value.kind !== "free")
+      specs.push(`        ${sq(`1:${p.name}:${zshAction(p.value)}`)}`);
     return [`    ${c.name})`, `      _arguments -s \\`, `${specs.join(" \\\n")}`, "      ;;"].join(
       "\n",
     );
@@ -197,6 +285,24 @@ fi
 }
 
 /**
+ * The fish `complete` arguments for a value. `-x` (for an option) means it
+ * needs a value and files are not offered unless `-F` says so.
+ */
+function fishValue(v: ValueCompletion, option: boolean): string {
+  const needs = option ? "-x " : "";
+  switch (v.kind) {
+    case "free":
+      return "-x";
+    case "path":
+      return option ? "-r -F" : "-F";
+    case "pid":
+      return `${needs}-a ${sq("(__fish_complete_pids)")}`;
+    case "choices":
+      return `${needs}-a ${sq(v.choices.join(" "))}`;
+  }
+}
+
+/**
  * The fish completion script. Put it in ~/.config/fish/completions/vmaudit.fish.
  *
  * @example
@@ -224,12 +330,15 @@ export function renderFishCompletion(commands: readonly Command[]): string {
     const cond = `-n ${sq(`__fish_seen_subcommand_from ${c.name}`)}`;
     for (const o of c.options) {
       const short = o.short ? ` -s ${o.short}` : "";
-      const value = o.isPath ? " -r -F" : o.takesValue ? " -x" : "";
+      const value = o.value ? ` ${fishValue(o.value, true)}` : "";
       lines.push(
         `complete -c vmaudit ${cond}${short} -l ${o.long}${value} -d ${sq(o.description)}`,
       );
     }
-    if (c.choices.length) lines.push(`complete -c vmaudit ${cond} -a ${sq(c.choices.join(" "))}`);
+    const p = c.positional;
+    if (p && p.value.kind !== "free") {
+      lines.push(`complete -c vmaudit ${cond} ${fishValue(p.value, false)}`);
+    }
   }
   return `${lines.join("\n")}\n`;
 }

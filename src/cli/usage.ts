@@ -71,7 +71,14 @@ export function renderRootUsage(commands: readonly Command[]): string {
     "  -h, --help     Show help (also: vmaudit <command> --help)",
     "  -V, --version  Show the version",
     "",
-    "Exit codes: 0 ok, 1 failed, 2 usage error, 77 needs root.",
+    "Exit codes:",
+    "  0         ok",
+    "  1         the operation or a check failed",
+    "  2         usage error (a bad command, flag or value), or a value a guard refuses",
+    "  77        the command needs root",
+    "  130, 143  stress was stopped by SIGINT or SIGTERM (after restoring the limit)",
+    "  check follows the monitoring-plugins convention instead:",
+    "  0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (its usage errors included)",
     "",
   ].join("\n");
 }

@@ -11,13 +11,14 @@ import {
 } from "../cli/common_flags.ts";
 import { stringOption } from "../cli/parse.ts";
 import { parsePositiveInt } from "../cli/values.ts";
+import { exeNeededForApp } from "../core/app_name.ts";
 import { EXIT_FAILURE, EXIT_OK, ExitError, UsageError } from "../errors.ts";
 import { describeReadCode } from "../fs/read_regular.ts";
 import { renderInspectJson, renderInspectText } from "../inspect/render.ts";
 import { buildInspectReport, type InspectReport } from "../inspect/report.ts";
 import { readMaxMapCount } from "../proc/kernel.ts";
 import { readMapsText } from "../proc/maps.ts";
-import { PID_MAX_LIMIT, readArgv, readComm } from "../proc/process.ts";
+import { PID_MAX_LIMIT, readArgv, readComm, readExe } from "../proc/process.ts";
 import { assertProcRoot } from "../scan/collect.ts";
 
 const DEFAULT_TOP_FILES = 10;
@@ -87,6 +88,7 @@ export function inspectProcess(opts: InspectOptions, now = new Date()): InspectR
   }
   const small = Buffer.allocUnsafe(64 * 1024);
   const argv = readArgv(procfs, pid, small);
+  const exe = exeNeededForApp(argv) ? readExe(procfs, pid) : undefined;
   return buildInspectReport(
     {
       procfs,
@@ -94,6 +96,7 @@ export function inspectProcess(opts: InspectOptions, now = new Date()): InspectR
       mapsText: maps.text,
       argv,
       comm: argv.length === 0 ? readComm(procfs, pid, small) : undefined,
+      ...(exe ? { exe } : {}),
       maxMapCount: readMaxMapCount(procfs),
       topFiles: opts.topFiles,
       anonymiseUser: opts.anonymiseUser,

@@ -91,6 +91,7 @@ never below the kernel default of 65530.`,
       value: "FORMAT",
       description: "Output format: text, json or prometheus",
       default: "text",
+      choices: FORMATS,
     },
     ...JSON_OPTION,
     prometheus: {

@@ -4,6 +4,11 @@
  * Wrappers are looked through (Flatpak's bwrap, zypak-helper), interpreters
  * are named by their script, Electron apps by their .asar or profile
  * directory, and Wine apps by their .exe.
+ *
+ * A name ending in `.exe` alone does not make a Wine app: npm's `bun`
+ * package installs a native Linux `bun.exe`. Wine is recognised by a
+ * Windows path (`C:\...`, `Z:/...`, `\\server\...`) or by the process's
+ * executable (/proc/PID/exe) being one of Wine's loaders.
  */
 
 export type AppKind = "plain" | "python" | "electron" | "electron-helper" | "wine";
@@ -17,6 +22,15 @@ const PYTHON = /^python(\d+(\.\d+)*)?$/;
 /** Python options that take the next argument as their value. */
 const PYTHON_VALUE_OPTIONS = new Set(["-W", "-X", "--check-hash-based-pycs"]);
 const DRIVE = /^[A-Za-z]:\\/;
+/** A Windows path: a drive letter with either slash, or a UNC name. */
+const WINDOWS_PATH = /^(?:[A-Za-z]:[\\/]|\\\\)/;
+/**
+ * What /proc/PID/exe of a Wine process points to: wine64-preloader or
+ * wine-preloader (Wine up to 9, Proton), or wine/wine64 itself (no preloader,
+ * the new WoW64 mode).
+ */
+const WINE_LOADER = /^wine(?:64)?(?:-preloader)?$/;
+const EXE_NAME = /\.exe$/i;
 const CODE_LABEL_MAX = 40;
 
 function basename(path: string): string {
@@ -98,13 +112,41 @@ function electronHelper(argv: string[]): AppName | undefined {
 }
 
 /**
- * The application a command line belongs to.
+ * Whether `exe`, the target of /proc/PID/exe, is one of Wine's loaders. The
+ * kernel appends " (deleted)" when the file was replaced (a Wine upgrade).
+ *
+ * @example
+ * isWineLoader("/usr/lib/wine/wine64-preloader"); // true
+ * isWineLoader("/home/u/node_modules/bun/bin/bun.exe"); // false
+ */
+export function isWineLoader(exe: string | undefined): boolean {
+  return exe !== undefined && WINE_LOADER.test(basename(exe.replace(/ \(deleted\)$/, "")));
+}
+
+/**
+ * Whether telling Wine from a native program needs /proc/PID/exe: some
+ * argument ends in `.exe`. Scanners read the link only then, which keeps the
+ * common case at no extra system call.
+ *
+ * @example
+ * exeNeededForApp(["/usr/bin/bash"]); // false
+ * exeNeededForApp(["/opt/bin/bun.exe", "x.ts"]); // true
+ */
+export function exeNeededForApp(argv: readonly string[]): boolean {
+  return argv.some((a) => /\.exe(?:\s|$)/i.test(a));
+}
+
+/**
+ * The application a command line belongs to. `exe` is where /proc/PID/exe
+ * points, when known (see `exeNeededForApp`): it tells a Wine app named
+ * `game.exe` from a native `bun.exe`.
  *
  * @example
  * detectApp(["/usr/bin/python3", "-u", "/opt/app/server.py"]); // { name: "/opt/app/server.py", kind: "python" }
  * detectApp(["C:\\Games\\game.exe"]); // { name: "C:\\Games\\game.exe", kind: "wine" }
+ * detectApp(["/opt/bin/bun.exe"], "/opt/bin/bun.exe"); // { name: "/opt/bin/bun.exe", kind: "plain" }
  */
-export function detectApp(argvIn: readonly string[]): AppName {
+export function detectApp(argvIn: readonly string[], exe?: string): AppName {
   let argv = [...argvIn];
   if (argv.length === 1 && argv[0]?.includes(" ")) argv = splitSingleString(argv[0]);
   const first = argv[0] ?? "";
@@ -112,11 +154,11 @@ export function detectApp(argvIn: readonly string[]): AppName {
 
   if (prog === "bwrap") {
     const inner = afterSeparator(argv, "--");
-    if (inner) return detectApp(inner);
+    if (inner) return detectApp(inner, exe);
   }
   if (prog === "zypak-helper") {
     const inner = afterSeparator(argv, "-");
-    if (inner) return detectApp(inner);
+    if (inner) return detectApp(inner, exe);
   }
   if (PYTHON.test(prog)) {
     const app = pythonApp(argv);
@@ -126,7 +168,9 @@ export function detectApp(argvIn: readonly string[]): AppName {
   if (asar) return asar;
   const helper = electronHelper(argv);
   if (helper) return helper;
-  if (/\.exe$/i.test(first)) return { name: first, kind: "wine" };
+  if (EXE_NAME.test(first) && (WINDOWS_PATH.test(first) || isWineLoader(exe))) {
+    return { name: first, kind: "wine" };
+  }
   return { name: first, kind: "plain" };
 }
 

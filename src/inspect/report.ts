@@ -67,6 +67,8 @@ export interface InspectInput {
   mapsText: string;
   argv: string[];
   comm: string | undefined;
+  /** Where /proc/PID/exe points, when an argument ends in .exe (Wine or not). */
+  exe?: string;
   maxMapCount: number | undefined;
   topFiles: number;
   anonymiseUser: string | undefined;
@@ -118,6 +120,7 @@ export function buildInspectReport(input: InspectInput, now: Date): InspectRepor
     user: "",
     argv: input.argv,
     comm: input.comm,
+    ...(input.exe ? { exe: input.exe } : {}),
   });
   const argv = input.argv.map(hide);
   const vmas = countVmas(Buffer.from(input.mapsText));

@@ -2,7 +2,7 @@
  * Small reads of per-process files under a proc root: the pid list, cmdline,
  * comm, owner and kernel-thread flag.
  */
-import { closeSync, readdirSync, readSync, statSync } from "node:fs";
+import { closeSync, readdirSync, readlinkSync, readSync, statSync } from "node:fs";
 import { parseCmdline } from "../core/app_name.ts";
 import { openRegular } from "../fs/read_regular.ts";
 
@@ -71,6 +71,22 @@ export function readSmall(path: string, buf: Buffer): Buffer | undefined {
 export function readArgv(procfs: string, pid: number, buf: Buffer): string[] {
   const bytes = readSmall(`${procfs}/${pid}/cmdline`, buf);
   return bytes ? parseCmdline(bytes) : [];
+}
+
+/**
+ * Where /proc/PID/exe points, or undefined when it cannot be read: EACCES for
+ * another user's process without root (the same ptrace check as maps),
+ * ENOENT for a kernel thread or a process that exited.
+ *
+ * @example
+ * readExe("/proc", process.pid); // "/usr/local/bin/vmaudit"
+ */
+export function readExe(procfs: string, pid: number): string | undefined {
+  try {
+    return readlinkSync(`${procfs}/${pid}/exe`);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The `comm` name of a process, or undefined. */

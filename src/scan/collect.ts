@@ -3,9 +3,10 @@
  * argv and owner. Everything after this is pure (report.ts).
  */
 import { statSync } from "node:fs";
+import { exeNeededForApp } from "../core/app_name.ts";
 import { EXIT_FAILURE, ExitError, errnoCode } from "../errors.ts";
 import { READ_BUFFER_BYTES, readMapsCount } from "../proc/maps.ts";
-import { isKernelThread, listPids, readArgv, readComm, readUid } from "../proc/process.ts";
+import { isKernelThread, listPids, readArgv, readComm, readExe, readUid } from "../proc/process.ts";
 import { loadUsers } from "../proc/users.ts";
 
 export interface ProcessSample {
@@ -17,6 +18,8 @@ export interface ProcessSample {
   argv: string[];
   /** From comm, read only when argv is empty. */
   comm: string | undefined;
+  /** Where /proc/PID/exe points; read only when an argument ends in .exe (Wine or not). */
+  exe?: string;
 }
 
 export interface Coverage {
@@ -124,7 +127,8 @@ export function collectProcesses(
         const argv = readArgv(procfs, pid, small);
         const comm = argv.length === 0 ? readComm(procfs, pid, small) : undefined;
         const user = uid === undefined ? "?" : (users.get(uid) ?? String(uid));
-        samples.push({ pid, vmas: result.vmas, uid, user, argv, comm });
+        const exe = exeNeededForApp(argv) ? readExe(procfs, pid) : undefined;
+        samples.push({ pid, vmas: result.vmas, uid, user, argv, comm, ...(exe ? { exe } : {}) });
         coverage.scanned++;
       }
     }

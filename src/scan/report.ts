@@ -116,7 +116,8 @@ export interface ScanReport {
 
 /** The application of a sample: from argv, else comm, else `[pid N]`. */
 export function appOf(sample: ProcessSample): { name: string; kind: AppKind } {
-  if (sample.argv.length > 0 && sample.argv.some((a) => a !== "")) return detectApp(sample.argv);
+  if (sample.argv.length > 0 && sample.argv.some((a) => a !== ""))
+    return detectApp(sample.argv, sample.exe);
   if (sample.comm) return { name: sample.comm, kind: "plain" };
   return { name: `[pid ${sample.pid}]`, kind: "plain" };
 }

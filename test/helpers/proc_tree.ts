@@ -1,7 +1,7 @@
 /**
  * Build fake proc trees in temp dirs for scan tests.
  */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -14,6 +14,8 @@ export interface FakeProcess {
   kthread?: boolean;
   /** File mode for maps, e.g. 0o000 for an unreadable process. */
   mapsMode?: number;
+  /** Target of the `exe` symlink; omit to leave it out. */
+  exe?: string;
 }
 
 export interface FakeProcTree {
@@ -50,6 +52,7 @@ export function makeProcTree(tree: FakeProcTree): string {
     }
     if (p.cmdline !== undefined) writeFileSync(join(dir, "cmdline"), p.cmdline);
     if (p.comm !== undefined) writeFileSync(join(dir, "comm"), `${p.comm}\n`);
+    if (p.exe !== undefined) symlinkSync(p.exe, join(dir, "exe"));
     writeFileSync(join(dir, "stat"), `${pid} (${p.comm ?? "x"}) S 1 1 1 0 -1 4194560 0 0\n`);
   }
   if (tree.maxMapCount !== undefined) {

@@ -1,6 +1,7 @@
 /**
- * Smoke tests of the release artifacts themselves, in dist/release/.
- * Run by `npm run test:release` after `npm run release`; the file name has no
+ * Smoke tests of the release artifacts themselves, in the release directory
+ * (release_dir.ts: a temp build, or dist/release/).
+ * Run by `npm run test:release` (scripts/test_release.ts); the file name has no
  * `.test.` so the plain `bun test` run does not pick it up.
  */
 import { afterAll, describe, expect, test } from "bun:test";
@@ -10,8 +11,8 @@ import { join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
 import { buildCommit, RELEASE_TARGETS } from "../../scripts/build.ts";
 import { REPO } from "../helpers/env.ts";
+import { RELEASE } from "./release_dir.ts";
 
-const RELEASE = join(REPO, "dist", "release");
 const QEMU = "qemu-aarch64-static";
 const ARM64_SYSROOT = "/usr/aarch64-linux-gnu";
 
@@ -130,7 +131,7 @@ test("the release has exactly the four targets, in the table and in SHA256SUMS",
   for (const line of lines) expect(line).toMatch(/^[0-9a-f]{64} {2}vmaudit-linux-[a-z0-9-]+$/);
 });
 
-test("sha256sum -c SHA256SUMS passes in dist/release", () => {
+test("sha256sum -c SHA256SUMS passes in the release directory", () => {
   const r = run(["sha256sum", "-c", "SHA256SUMS"], { cwd: RELEASE });
   expect(r.stderr).toBe("");
   expect(r.code).toBe(0);

@@ -1,5 +1,5 @@
 /**
- * install.sh against the local release in dist/release/ (from a directory and
+ * install.sh against the local release (release_dir.ts; from a directory and
  * from a URL), and its refusals. Run by `npm run test:release`.
  */
 import { afterAll, describe, expect, test } from "bun:test";
@@ -18,8 +18,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
 import { REPO } from "../helpers/env.ts";
+import { RELEASE } from "./release_dir.ts";
 
-const RELEASE = join(REPO, "dist", "release");
 const INSTALL = join(REPO, "install.sh");
 const work = mkdtempSync(join(tmpdir(), "vmaudit-install-test-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -144,7 +144,7 @@ describe("install.sh picks the artifact", () => {
 });
 
 describe("install.sh installs", () => {
-  test("from the dist/release directory into PREFIX/bin, verified and runnable", async () => {
+  test("from the release directory into PREFIX/bin, verified and runnable", async () => {
     const prefix = freshPrefix();
     const r = await install([RELEASE], { ...X64_GLIBC, PREFIX: prefix });
     expect(r.code).toBe(0);
