@@ -10,7 +10,8 @@ NEEDED=(
   "setpriv:util-linux"
   # a pseudo-terminal for the colour test
   "script:bsdutils"
-  # watch's live view in a real terminal (alternate screen, scrollback)
+  # a real terminal: watch's live view (alternate screen, scrollback) and
+  # completions typed into interactive bash and zsh
   "tmux:tmux"
   # release smoke tests (test/release/): ELF checks, the arm64 binary under
   # qemu-user with Debian's arm64 libc, install.sh over HTTP, completions
@@ -20,8 +21,6 @@ NEEDED=(
   "curl:curl"
   "wget:wget"
   "zsh:zsh"
-  # completions typed into interactive bash and zsh (test/completions.test.ts)
-  "tmux:tmux"
   # install.sh is checked with shellcheck (test/install_sh.test.ts)
   "shellcheck:shellcheck"
   "fish:fish"
