@@ -5,6 +5,7 @@
  * are named by their script, Electron apps by their .asar or profile
  * directory, and Wine apps by their .exe.
  */
+import { prefixWithin } from "./graphemes.ts";
 
 export type AppKind = "plain" | "python" | "electron" | "electron-helper" | "wine";
 
@@ -17,6 +18,7 @@ const PYTHON = /^python(\d+(\.\d+)*)?$/;
 /** Python options that take the next argument as their value. */
 const PYTHON_VALUE_OPTIONS = new Set(["-W", "-X", "--check-hash-based-pycs"]);
 const DRIVE = /^[A-Za-z]:\\/;
+/** In UTF-16 units, cut between grapheme clusters (never half an emoji). */
 const CODE_LABEL_MAX = 40;
 
 function basename(path: string): string {
@@ -55,7 +57,9 @@ function pythonApp(argv: string[]): AppName | undefined {
     if (arg === "-c") {
       const firstLine = (argv[i + 1] ?? "").split("\n")[0]?.trim() ?? "";
       const label =
-        firstLine.length > CODE_LABEL_MAX ? `${firstLine.slice(0, CODE_LABEL_MAX)}…` : firstLine;
+        firstLine.length > CODE_LABEL_MAX
+          ? `${prefixWithin(firstLine, CODE_LABEL_MAX)}…`
+          : firstLine;
       return { name: `${interp} -c '${label}'`, kind: "python" };
     }
     if (arg === "-m") {
