@@ -11,6 +11,7 @@ import {
   procfsFlag,
   RECOMMEND_OPTIONS,
   stdoutPalette,
+  stdoutWidth,
 } from "../cli/common_flags.ts";
 import { stringOption } from "../cli/parse.ts";
 import { parseDecimal, parsePositiveInt } from "../cli/values.ts";
@@ -19,7 +20,7 @@ import { EXIT_OK, UsageError } from "../errors.ts";
 import { assertRegularOrAbsent } from "../fs/atomic_write.ts";
 import { readMaxMapCount, readVmaSlab } from "../proc/kernel.ts";
 import { assertProcRoot, collectProcesses, newScanBuffers } from "../scan/collect.ts";
-import { appOf } from "../scan/report.ts";
+import { hiddenAppOf } from "../scan/report.ts";
 import { readPeaksFile, savePeaks } from "../watch/peaks_file.ts";
 import {
   buildWatchReport,
@@ -141,9 +142,12 @@ overwritten.`,
     }
     const report = await watch(opts, io.stdoutIsTTY && !opts.json, (text) => io.stdout(text), {
       palette: stdoutPalette(io, values),
+      width: stdoutWidth(io),
     });
     io.stdout(
-      opts.json ? renderWatchJson(report) : renderWatchText(report, stdoutPalette(io, values)),
+      opts.json
+        ? renderWatchJson(report)
+        : renderWatchText(report, stdoutPalette(io, values), stdoutWidth(io)),
     );
     return EXIT_OK;
   },
@@ -157,7 +161,7 @@ export async function watch(
   opts: WatchOptions,
   live: boolean,
   print: (text: string) => void,
-  view: { palette: ReturnType<typeof stdoutPalette> },
+  view: { palette: ReturnType<typeof stdoutPalette>; width?: number | undefined },
 ): Promise<WatchReport> {
   const tracker = new PeakTracker();
   const buffers = newScanBuffers();
@@ -183,13 +187,13 @@ export async function watch(
       const t0 = performance.now();
       const c = collectProcesses(opts.procfs, { buffers });
       tracker.observe(
-        c.samples.map((s) => ({ pid: s.pid, vmas: s.vmas, app: hide(appOf(s).name) })),
+        c.samples.map((s) => ({ pid: s.pid, vmas: s.vmas, app: hiddenAppOf(s, hide).name })),
         new Date(),
         c.durationMs,
       );
       if (live) {
         limit = readMaxMapCount(opts.procfs);
-        print(`\x1b[H\x1b[2J${renderLiveView(tracker, limit, 10, view.palette)}`);
+        print(`\x1b[H\x1b[2J${renderLiveView(tracker, limit, 10, view.palette, view.width)}`);
       }
       const now = performance.now();
       if (now >= deadline || stop) break;

@@ -11,6 +11,8 @@ import { graphemes, leadingGraphemes, trailingGraphemes } from "../core/grapheme
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching ANSI colour codes is the point
 const SGR = /\x1b\[[0-9;]*m/g;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the same, kept as split pieces
+const SGR_PIECE = /(\x1b\[[0-9;]*m)/;
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 const ELLIPSIS = "…";
 
@@ -85,7 +87,7 @@ function hardSplit(s: string, first: number, rest: number): string[] {
   let cur = "";
   let used = 0;
   let max = first;
-  for (const part of s.split(/(\x1b\[[0-9;]*m)/)) {
+  for (const part of s.split(SGR_PIECE)) {
     if (part.startsWith("\x1b[")) {
       cur += part;
       continue;
@@ -152,10 +154,16 @@ function wrapLine(line: string, width: number): string {
     }
     if (w === 0) continue;
     if (content) newLine();
-    const sep = !start;
+    // Only indentation so far: it separates the word, and gives way to it.
+    const sep = !start && content;
     if (used + (sep ? 1 : 0) + w <= width) {
       place(word, sep);
       continue;
+    }
+    const firstWidth = cellWidth(graphemes(word.replace(SGR, ""))[0] ?? "");
+    while (used + firstWidth > width && cur.endsWith(" ")) {
+      cur = cur.slice(0, -1);
+      used--;
     }
     hardSplit(word, width - used - (sep ? 1 : 0), width - prefix.length).forEach((piece, i) => {
       if (i > 0) newLine();

@@ -179,8 +179,7 @@ export function renderScanText(report: ScanReport, p: Palette, width?: number): 
   out.push(
     `  ${formatCount(c.kernelThreads, "kernel thread", "kernel threads")} skipped (they have no VMAs)`,
   );
-  if (c.self > 0)
-    out.push(`  self: ${c.self} left out (vmaudit does not count its own processes)`);
+  if (c.self > 0) out.push(`  self: ${c.self} left out (vmaudit does not count its own processes)`);
   for (const [code, n] of Object.entries(c.errors))
     out.push(p.yellow(`  ${n} failed with ${t(code)}`));
   const text = `${out.join("\n")}\n`;

@@ -123,9 +123,10 @@ export interface ScanReport {
 }
 
 /** The application of a sample: from argv, else comm, else `[pid N]`. */
-export function appOf(
-  sample: Pick<ProcessSample, "pid" | "argv" | "comm">,
-): { name: string; kind: AppKind } {
+export function appOf(sample: Pick<ProcessSample, "pid" | "argv" | "comm">): {
+  name: string;
+  kind: AppKind;
+} {
   if (sample.argv.length > 0 && sample.argv.some((a) => a !== "")) return detectApp(sample.argv);
   if (sample.comm) return { name: sample.comm, kind: "plain" };
   return { name: `[pid ${sample.pid}]`, kind: "plain" };

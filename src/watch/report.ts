@@ -2,7 +2,10 @@
  * The peak report `watch` prints on exit, and its renderings. Pure.
  */
 import type { Palette } from "../color.ts";
-import { renderTable, truncate } from "../render/table.ts";
+import { type Column, renderColumns } from "../render/table.ts";
+import { escapeControl } from "../render/terminal_text.ts";
+import { wrapLines } from "../render/text_width.ts";
+import { formatCount } from "../render/units.ts";
 import { renderRecommendation } from "../scan/render.ts";
 import { type RecommendationRow, recommendationFor } from "../scan/report.ts";
 import type { PeakEntry } from "./peaks_file.ts";
@@ -67,7 +70,7 @@ export function buildWatchReport(
             maxMapCount: run.maxMapCount,
             objsize: run.objsize,
           },
-          "recorded-peak",
+          "watched-peak",
           { pid: peak.pid, app: peak.app },
         )
       : null;
@@ -94,50 +97,67 @@ function time(iso: string): string {
   return iso.slice(11, 19);
 }
 
-/** The live view: a few lines, redrawn each sample. */
+const APPLICATION: Column = { header: "APPLICATION", cut: "start" };
+
+/** The live view: a few lines, redrawn each sample, fitted to the terminal's `width`. */
 export function renderLiveView(
   tracker: PeakTracker,
   limit: number | undefined,
   top: number,
   p: Palette,
+  width?: number,
 ): string {
   const cost = tracker.cost();
   const rows = tracker.processPeaks().slice(0, top);
   const latest = tracker.lastSampleAt();
-  return `${p.bold(`vmaudit watch: ${cost.samples} samples, last ${cost.lastMs.toFixed(1)} ms; limit ${limit ?? "unknown"} (Ctrl-C to stop)`)}\n${renderTable(
-    ["NOW", "PEAK", "SEEN", "PID", "APPLICATION"],
+  const text = `${p.bold(`vmaudit watch: ${formatCount(cost.samples, "sample", "samples")}, last ${cost.lastMs.toFixed(1)} ms; limit ${limit ?? "unknown"} (Ctrl-C to stop)`)}\n${renderColumns(
+    [
+      { header: "NOW", align: "right" },
+      { header: "PEAK", align: "right" },
+      { header: "SEEN" },
+      { header: "PID", align: "right" },
+      APPLICATION,
+    ],
     rows.map((r) => [
       r.lastSeenAt === latest ? String(r.last) : "exited",
       String(r.vmas),
       time(r.seenAt),
       String(r.pid),
-      truncate(r.app, 60),
+      escapeControl(r.app),
     ]),
-    ["right", "right", "left", "right", "left"],
+    { width },
   )}`;
+  return width === undefined ? text : wrapLines(text, width);
 }
 
-/** The report printed on exit. */
-export function renderWatchText(r: WatchReport, p: Palette): string {
+const PEAK_COLUMNS: Column[] = [
+  { header: "PEAK", align: "right" },
+  { header: "SEEN" },
+  { header: "PID", align: "right" },
+  APPLICATION,
+];
+
+/** The report printed on exit; with a terminal `width`, fitted to it. */
+export function renderWatchText(r: WatchReport, p: Palette, width?: number): string {
   const out: string[] = [];
   out.push(
     p.bold(
-      `Peaks from ${r.sampling.samples} samples every ${r.intervalMs} ms (${r.startedAt} to ${r.endedAt}, stopped by ${r.stoppedBy})`,
+      `Peaks from ${formatCount(r.sampling.samples, "sample", "samples")} every ${r.intervalMs} ms (${r.startedAt} to ${r.endedAt}, stopped by ${r.stoppedBy})`,
     ),
   );
   out.push(
-    renderTable(
-      ["PEAK", "SEEN", "PID", "APPLICATION"],
-      r.processes.map((x) => [String(x.vmas), x.seenAt, String(x.pid), truncate(x.app, 60)]),
-      ["right", "left", "right", "left"],
+    renderColumns(
+      PEAK_COLUMNS,
+      r.processes.map((x) => [String(x.vmas), x.seenAt, String(x.pid), escapeControl(x.app)]),
+      { width },
     ),
   );
   out.push(p.bold(`Applications (peak of any one process)`));
   out.push(
-    renderTable(
-      ["PEAK", "SEEN", "PID", "APPLICATION"],
-      r.applications.map((x) => [String(x.vmas), x.seenAt, String(x.pid), truncate(x.app, 60)]),
-      ["right", "left", "right", "left"],
+    renderColumns(
+      PEAK_COLUMNS,
+      r.applications.map((x) => [String(x.vmas), x.seenAt, String(x.pid), escapeControl(x.app)]),
+      { width },
     ),
   );
   out.push(
@@ -146,8 +166,9 @@ export function renderWatchText(r: WatchReport, p: Palette): string {
   );
   out.push(p.bold(`Recommendation from the peak (headroom x${r.settings.headroom})`));
   out.push(r.recommendation ? renderRecommendation(r.recommendation, p) : "  No process was read.");
-  if (r.savedTo) out.push("", `Peaks saved to ${r.savedTo}`);
-  return `${out.join("\n")}\n`;
+  if (r.savedTo) out.push("", `Peaks saved to ${escapeControl(r.savedTo)}`);
+  const text = `${out.join("\n")}\n`;
+  return width === undefined ? text : wrapLines(text, width);
 }
 
 export function renderWatchJson(r: WatchReport): string {
