@@ -17,6 +17,8 @@ export interface PtyResult {
 
 /**
  * Run `vmaudit ARGS` with stdout and stderr on a pty of `cols` x `rows`.
+ * `env` is exported after `stty`: bash (checkwinsize) rewrites an exported
+ * COLUMNS after every command it runs.
  *
  * @example
  * runInPty(["scan"], { cols: 80 }).output;
@@ -26,6 +28,9 @@ export function runInPty(
   opts: { cols: number; rows?: number; env?: Record<string, string> },
 ): PtyResult {
   const command = [binary(), ...args].map(shellQuote).join(" ");
+  const exports = Object.entries(opts.env ?? {})
+    .map(([k, v]) => `export ${k}=${shellQuote(v)}; `)
+    .join("");
   // The width must come from the terminal itself, not from an inherited COLUMNS.
   const { COLUMNS: _, ...env } = process.env;
   const p = Bun.spawnSync(
@@ -34,15 +39,10 @@ export function runInPty(
       "-q",
       "-e",
       "-c",
-      `stty cols ${opts.cols} rows ${opts.rows ?? 40}; exec ${command}`,
+      `stty cols ${opts.cols} rows ${opts.rows ?? 40}; ${exports}exec ${command}`,
       "/dev/null",
     ],
-    {
-      env: { ...env, NO_COLOR: "1", ...opts.env },
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
-    },
+    { env: { ...env, NO_COLOR: "1" }, stdin: "ignore", stdout: "pipe", stderr: "pipe" },
   );
   return { code: p.exitCode ?? -1, output: p.stdout.toString().replaceAll("\r\n", "\n") };
 }
