@@ -58,7 +58,7 @@ reachable, 2 usage or a refused value, 77 --limit needs root, 130/143 interrupte
     },
     force: {
       type: "boolean",
-      description: `Allow values above ${STRESS_FORCE_THRESHOLD.toLocaleString("en-US")} and a --limit below a running process's count`,
+      description: `Allow values above ${STRESS_FORCE_THRESHOLD} and a --limit below a running process's count`,
     },
     "time-limit": {
       type: "string",
