@@ -4,7 +4,7 @@
  */
 import type { Palette } from "../color.ts";
 import { renderTable } from "../render/table.ts";
-import { escapeControl as t } from "../render/terminal_text.ts";
+import { escapeControlLines, escapeControl as t } from "../render/terminal_text.ts";
 import type { BootAnalysis, Override, ReaderOutcome, SysctlReader } from "../sysctl/precedence.ts";
 import type { ApplyResult, ShowConfigResult } from "./apply.ts";
 
@@ -106,7 +106,7 @@ export function renderApplyText(r: ApplyResult, p: Palette): string {
     const path = t(f.path);
     const verb = r.dryRun ? "would be" : "was";
     if (f.action === "write") {
-      out.push(`${path} ${verb} written with:`, indentBlock(t(f.content ?? "")));
+      out.push(`${path} ${verb} written with:`, indentBlock(escapeControlLines(f.content ?? "")));
     } else if (f.action === "unchanged") {
       out.push(`${path} already sets ${r.value}: left unchanged`);
     } else if (f.action === "remove") {
