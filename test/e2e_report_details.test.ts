@@ -197,7 +197,9 @@ describe("item 19: the small things", () => {
       const unreadable = j.warnings.filter((w: string) => w.includes("could not be read"));
       expect(unreadable).toHaveLength(1);
       expect(unreadable[0]).toContain("run as root (sudo vmaudit scan)");
-      for (const w of j.warnings) expect(text).toContain(escapeControl(w));
+      // Two runs: the counts may differ, the words may not.
+      const digits = (t: string) => t.replace(/\d+/g, "N");
+      for (const w of j.warnings) expect(digits(text)).toContain(digits(escapeControl(w)));
     },
   );
 
