@@ -186,7 +186,9 @@ describe("item 19: the small things", () => {
     const text = runBinary(["scan", "--vma", "1000000"]).stdout;
     const dos = j.warnings.filter((w: string) => w.includes("denial-of-service"));
     expect(dos).toHaveLength(1);
-    for (const w of j.warnings) expect(text).toContain(escapeControl(w));
+    // Two runs: the counts may differ, the words may not.
+    const digits = (t: string) => t.replace(/\d+/g, "N");
+    for (const w of j.warnings) expect(digits(text)).toContain(digits(escapeControl(w)));
   });
 
   rootTest(
