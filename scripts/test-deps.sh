@@ -34,6 +34,8 @@ NEEDED=(
   "prometheus-node-exporter:prometheus-node-exporter"
   "cc:gcc"
   "/usr/include/stdio.h:libc6-dev"
+  # output tests: JSON read back by the real jq (no half surrogate pairs)
+  "jq:jq"
 )
 
 missing=()

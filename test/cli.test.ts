@@ -48,14 +48,15 @@ describe("parsePositiveInt()", () => {
 
 describe("parseScanOptions()", () => {
   test("uses the defaults", () => {
-    const o = parseScanOptions({}, { SUDO_USER: "ann" });
+    // The name comes from SUDO_UID through /etc/passwd, not from SUDO_USER.
+    const o = parseScanOptions({}, { SUDO_UID: "0", SUDO_USER: "ann" });
     expect(o).toMatchObject({
       procfs: "/proc",
       top: 20,
       headroom: 1.5,
       round: 10000,
       vma: undefined,
-      anonymiseUser: "ann",
+      anonymiseUser: "root",
       format: undefined,
       peaks: undefined,
       prometheusFile: undefined,

@@ -34,7 +34,16 @@ function fixtureReport(
       { pid: 12, vmas: 200, uid: 0, user: "root", argv: ["/usr/bin/java"], comm: undefined },
       { pid: 13, vmas: 100, uid: 0, user: "root", argv: ["bash"], comm: undefined },
     ],
-    coverage: { seen: 6, scanned: 4, unreadable: 2, vanished: 0, kernelThreads: 0, errors: {} },
+    coverage: {
+      seen: 6,
+      scanned: 4,
+      unreadable: 2,
+      unreadableProcesses: [],
+      vanished: 0,
+      kernelThreads: 0,
+      errors: {},
+      self: 0,
+    },
     durationMs: 12.5,
     asRoot: true,
   };

@@ -47,9 +47,11 @@ describe("collectProcesses() on a fixture tree", () => {
       seen: 13,
       scanned: 9,
       unreadable: 0,
+      unreadableProcesses: [],
       vanished: 2,
       kernelThreads: 2,
       errors: {},
+      self: 0,
     });
   });
 
@@ -147,7 +149,7 @@ describe("scan report on a fixture tree", () => {
       objsize: 200,
       objsizeSource: "slabinfo",
     });
-    expect(r.recommendations[0]?.dosRisk).toBeUndefined();
+    expect(r.recommendations[0]?.dosRisk).toBeNull();
   });
 });
 

@@ -314,7 +314,7 @@ describe("vmaudit watch (compiled binary) on a worker whose count rises and fall
       `watch sampling: ${report.sampling.samples} samples, mean ${report.sampling.meanMs.toFixed(2)} ms, max ${report.sampling.maxMs.toFixed(2)} ms`,
     );
     // The recommendation comes from the run's highest peak.
-    expect(report.recommendation.basis).toBe("recorded-peak");
+    expect(report.recommendation.basis).toBe("watched-peak");
     expect(report.recommendation.peak).toBe(report.peak.vmas);
     expect(report.peak.vmas).toBeGreaterThanOrEqual(truePeak);
     // The saved file holds the worker's peak; scan --peaks reads it back.

@@ -4,6 +4,7 @@
  */
 import type { Palette } from "../color.ts";
 import { renderTable } from "../render/table.ts";
+import { escapeControlLines, escapeControl as t } from "../render/terminal_text.ts";
 import type { BootAnalysis, Override, ReaderOutcome, SysctlReader } from "../sysctl/precedence.ts";
 import type { ApplyResult, ShowConfigResult } from "./apply.ts";
 
@@ -16,7 +17,7 @@ const READER_NAME: Record<SysctlReader, string> = {
 export function bootLine(boot: BootAnalysis, bootReader: SysctlReader): string {
   const main = boot[bootReader];
   const other = bootReader === "systemd" ? boot.procps : boot.systemd;
-  const from = main.winner ? `from ${main.winner.path}` : "the kernel default: no file sets it";
+  const from = main.winner ? `from ${t(main.winner.path)}` : "the kernel default: no file sets it";
   const agree =
     other.value === main.value
       ? `${READER_NAME[other.reader]} agrees`
@@ -33,12 +34,12 @@ export function bootLine(boot: BootAnalysis, bootReader: SysctlReader): string {
 export function overrideLines(overrides: Override[], ours: string, value: number): string[] {
   return overrides.map((o) => {
     const who = READER_NAME[o.reader];
-    if (!o.winner) return `${who} would leave ${o.value}: ${ours} does not set it`;
-    const where = `${o.winner.path}:${o.winner.line} sets vm.max_map_count = ${o.winner.raw}`;
+    if (!o.winner) return `${who} would leave ${o.value}: ${t(ours)} does not set it`;
+    const where = `${t(o.winner.path)}:${o.winner.line} sets vm.max_map_count = ${t(o.winner.raw)}`;
     if (o.winner.path === ours) {
       return `${who} would not get ${value}: ${where}, which the kernel refuses`;
     }
-    return `${who} applies ${o.winner.path} after ${ours}: ${where}, so the value at boot is ${o.value}, not ${value}`;
+    return `${who} applies ${t(o.winner.path)} after ${t(ours)}: ${where}, so the value at boot is ${o.value}, not ${value}`;
   });
 }
 
@@ -46,12 +47,12 @@ export function overrideLines(overrides: Override[], ours: string, value: number
 export function overrideError(result: ApplyResult): { message: string; hint: string } | undefined {
   if (!result.file || result.overrides.length === 0) return undefined;
   const first = result.overrides[0];
-  const winner = first?.winner?.path ?? "another file";
-  const message = `Another sysctl config overrides ${result.file.path}: ${winner} sets vm.max_map_count = ${first?.value} at boot, not ${result.value}`;
+  const winner = t(first?.winner?.path ?? "another file");
+  const message = `Another sysctl config overrides ${t(result.file.path)}: ${winner} sets vm.max_map_count = ${first?.value} at boot, not ${result.value}`;
   const fixes: string[] = [];
   if (result.suggestedFile) {
     fixes.push(
-      `rerun with --file ${result.suggestedFile} (it sorts after ${winner.slice(winner.lastIndexOf("/") + 1)}) and delete ${result.file.path}`,
+      `rerun with --file ${t(result.suggestedFile)} (it sorts after ${winner.slice(winner.lastIndexOf("/") + 1)}) and delete ${t(result.file.path)}`,
     );
   }
   if (result.overrides.some((o) => o.winner?.path === "/etc/sysctl.conf")) {
@@ -91,33 +92,34 @@ export function renderApplyText(r: ApplyResult, p: Palette): string {
   if (!r.live.changed) {
     out.push(`vm.max_map_count is already ${r.value}: the live value is left alone`);
   } else if (r.dryRun) {
-    out.push(`Would write ${r.value} to ${r.live.path}`);
+    out.push(`Would write ${r.value} to ${t(r.live.path)}`);
   } else {
-    out.push(p.green(`Set ${r.live.path} to ${r.value}; read back ${r.live.value}`));
+    out.push(p.green(`Set ${t(r.live.path)} to ${r.value}; read back ${r.live.value}`));
   }
   if (r.busiest) {
     out.push(
-      `Busiest process: pid ${r.busiest.pid} (${r.busiest.app}) with ${r.busiest.vmas} VMAs`,
+      `Busiest process: pid ${r.busiest.pid} (${t(r.busiest.app)}) with ${r.busiest.vmas} VMAs`,
     );
   }
   if (r.file) {
     const f = r.file;
+    const path = t(f.path);
     const verb = r.dryRun ? "would be" : "was";
     if (f.action === "write") {
-      out.push(`${f.path} ${verb} written with:`, indentBlock(f.content ?? ""));
+      out.push(`${path} ${verb} written with:`, indentBlock(escapeControlLines(f.content ?? "")));
     } else if (f.action === "unchanged") {
-      out.push(`${f.path} already sets ${r.value}: left unchanged`);
+      out.push(`${path} already sets ${r.value}: left unchanged`);
     } else if (f.action === "remove") {
-      out.push(`${f.path} ${verb} removed`);
+      out.push(`${path} ${verb} removed`);
     } else {
-      out.push(`${f.path} does not exist: nothing to remove`);
+      out.push(`${path} does not exist: nothing to remove`);
     }
   }
   out.push(`At boot: ${bootLine(r.boot, r.bootReader)}`);
   if (r.file && r.action === "apply") {
     for (const line of overrideLines(r.overrides, r.file.path, r.value)) out.push(p.red(line));
   }
-  for (const w of r.warnings) out.push(p.yellow(`Warning: ${w}`));
+  for (const w of r.warnings) out.push(p.yellow(`Warning: ${t(w)}`));
   if (!r.changed && !r.dryRun) out.push("Nothing changed.");
   return `${out.join("\n")}\n`;
 }
@@ -134,9 +136,9 @@ function files(n: number): string {
 function readerTable(o: ReaderOutcome, p: Palette): string {
   if (o.settings.length === 0) return "  (no file sets it)\n";
   const rows = o.settings.map((s) => [
-    s.value === undefined ? `${s.raw} (refused by the kernel)` : s.raw,
+    s.value === undefined ? `${t(s.raw)} (refused by the kernel)` : t(s.raw),
     s === o.winner ? p.bold("wins") : "",
-    `${s.path}:${s.line}`,
+    `${t(s.path)}:${s.line}`,
   ]);
   return renderTable(["value", "", "file:line"], rows, ["right", "left", "left"]);
 }
@@ -151,7 +153,7 @@ function readerTable(o: ReaderOutcome, p: Palette): string {
 export function renderShowConfigText(r: ShowConfigResult, p: Palette): string {
   const b = r.boot;
   const out: string[] = [
-    `vm.max_map_count in the sysctl config under ${r.root}`,
+    `vm.max_map_count in the sysctl config under ${t(r.root)}`,
     `Live value: ${r.liveValue ?? "unknown"}`,
     `At boot: ${bootLine(b, r.bootReader)}`,
     "",
@@ -173,9 +175,10 @@ export function renderShowConfigText(r: ShowConfigResult, p: Palette): string {
   if (b.shadowed.length > 0) {
     out.push("", "Hidden by a file of the same name in an earlier directory:");
     for (const s of b.shadowed) {
-      out.push(`  ${s.path}  hidden by ${s.by}${s.byMask ? " (a /dev/null mask)" : ""}`);
+      out.push(`  ${t(s.path)}  hidden by ${t(s.by)}${s.byMask ? " (a /dev/null mask)" : ""}`);
     }
   }
-  for (const u of b.unreadable) out.push(p.yellow(`Warning: cannot read ${u.path} (${u.error})`));
+  for (const u of b.unreadable)
+    out.push(p.yellow(`Warning: cannot read ${t(u.path)} (${t(u.error)})`));
   return `${out.join("\n")}\n`;
 }

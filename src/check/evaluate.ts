@@ -7,6 +7,7 @@
  * perfdata is `label=value;warn;crit;min;max` and a threshold `N` alerts when
  * the value is above N.
  */
+import { escapeControl } from "../render/terminal_text.ts";
 import { formatPercent } from "../render/units.ts";
 
 export const CHECK_SCHEMA_VERSION = 1;
@@ -99,12 +100,12 @@ export function thresholdVmas(limit: number, percent: number): number {
 }
 
 /**
- * App names come from argv: keep the status line one line, and keep `|` out
- * of it, because `|` starts the perfdata.
+ * App names come from argv: show control characters escaped (C1 included,
+ * escapeControl), which also keeps the status line one line, and keep `|`
+ * out of it, because `|` starts the perfdata.
  */
 function sanitise(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we remove
-  return text.replace(/[\x00-\x1f\x7f|]/g, "?");
+  return escapeControl(text).replaceAll("|", "\\x7c");
 }
 
 /**

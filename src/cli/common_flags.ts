@@ -2,10 +2,10 @@
  * Flags shared by several commands, with their parsers, so every command
  * spells and checks them the same way.
  */
-import { userInfo } from "node:os";
 import { type Palette, palette, useColor } from "../color.ts";
 import { DEFAULT_HEADROOM, DEFAULT_ROUND, MIN_HEADROOM } from "../core/recommend.ts";
 import { UsageError } from "../errors.ts";
+import { loadUsers } from "../proc/users.ts";
 import type { OptionSpec, OptionValues } from "./command.ts";
 import type { Io } from "./io.ts";
 import { stringOption } from "./parse.ts";
@@ -104,12 +104,38 @@ export function stdoutPalette(io: Io, values: OptionValues): Palette {
   );
 }
 
-/** The name of the user who ran vmaudit: SUDO_USER under sudo, else the current user. */
-export function invokingUser(env: Record<string, string | undefined>): string | undefined {
-  if (env.SUDO_USER) return env.SUDO_USER;
-  try {
-    return userInfo().username;
-  } catch {
-    return env.USER || env.LOGNAME;
-  }
+/**
+ * The width to fit text output to: the terminal's (COLUMNS when it holds a
+ * number, as for `ps`, else the kernel's window size, else 80), or undefined
+ * when stdout is not a terminal: then nothing is cut, so piped output and
+ * logs keep whole command lines.
+ */
+export function stdoutWidth(io: Io): number | undefined {
+  if (!io.stdoutIsTTY) return undefined;
+  const env = io.env.COLUMNS;
+  if (env !== undefined && /^[1-9][0-9]{0,4}$/.test(env)) return Number(env);
+  return io.stdoutColumns?.() ?? 80;
+}
+
+/**
+ * The name of the user who ran vmaudit, to hide in reports: the real uid
+ * (SUDO_UID under sudo, else getuid()) looked up in /etc/passwd. Never from
+ * $USER, which cron, systemd and `env -i` leave unset (Bun's os.userInfo()
+ * then says "unknown") and which anyone can set. Undefined when the uid has
+ * no name there: then nothing is hidden, and the report says so.
+ *
+ * @example
+ * invokingUser({ SUDO_UID: "1000" }); // "ann", when /etc/passwd says uid 1000 is ann
+ */
+export function invokingUser(
+  env: Record<string, string | undefined>,
+  opts: { uid?: number; passwd?: string } = {},
+): string | undefined {
+  const sudo = env.SUDO_UID;
+  const uid =
+    sudo !== undefined && /^[0-9]{1,10}$/.test(sudo)
+      ? Number(sudo)
+      : (opts.uid ?? process.getuid?.());
+  if (uid === undefined) return undefined;
+  return loadUsers(opts.passwd).get(uid);
 }

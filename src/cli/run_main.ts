@@ -4,6 +4,7 @@
  * exits.
  */
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, ExitError, UsageError } from "../errors.ts";
+import { escapeControlLines } from "../render/terminal_text.ts";
 import { VERSION_LINE } from "../version.ts";
 import type { Command } from "./command.ts";
 import { type Io, processIo } from "./io.ts";
@@ -47,8 +48,9 @@ export async function runMain(
     return await command.run({ ...parsed, io, argv });
   } catch (err) {
     if (err instanceof ExitError) {
-      io.stderr(`vmaudit: ${err.message}\n`);
-      if (err.hint) io.stderr(`${err.hint}\n`);
+      // Messages quote paths, argv and file contents: show them escaped.
+      io.stderr(`vmaudit: ${escapeControlLines(err.message)}\n`);
+      if (err.hint) io.stderr(`${escapeControlLines(err.hint)}\n`);
       if (err instanceof UsageError && command?.usageErrorStdout)
         io.stdout(command.usageErrorStdout(err.message, rest));
       if (err instanceof UsageError && command?.usageExitCode !== undefined)
@@ -56,7 +58,7 @@ export async function runMain(
       return err.code;
     }
     const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
-    io.stderr(`vmaudit: internal error (please report this):\n${detail}\n`);
+    io.stderr(`vmaudit: internal error (please report this):\n${escapeControlLines(detail)}\n`);
     return EXIT_FAILURE;
   }
 }

@@ -23,6 +23,7 @@ import { stringOption } from "../cli/parse.ts";
 import { parsePositiveInt } from "../cli/values.ts";
 import { EXIT_FAILURE, EXIT_OK, UsageError } from "../errors.ts";
 import { journalWarning, runDir } from "../limit/journal.ts";
+import { escapeControl } from "../render/terminal_text.ts";
 import { DEFAULT_CONF_NAME, validateConfName } from "../sysctl/persist.ts";
 
 export interface ApplyOptions extends ApplyInput {
@@ -151,7 +152,7 @@ denial-of-service risk).`,
   run({ values, positionals, io, argv }) {
     const opts = parseApplyOptions(values, positionals);
     const warning = journalWarning(runDir(io.env));
-    if (warning) io.stderr(`vmaudit: warning: ${warning}\n`);
+    if (warning) io.stderr(`vmaudit: warning: ${escapeControl(warning)}\n`);
     const p = stdoutPalette(io, values);
     if (opts.showConfig) {
       const r = showConfig(opts);

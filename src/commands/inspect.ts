@@ -8,6 +8,7 @@ import {
   PROCFS_OPTION,
   procfsFlag,
   stdoutPalette,
+  stdoutWidth,
 } from "../cli/common_flags.ts";
 import { stringOption } from "../cli/parse.ts";
 import { parsePositiveInt } from "../cli/values.ts";
@@ -134,7 +135,9 @@ not a number.`,
     const opts = parseInspectOptions(values, positionals, io.env);
     const report = inspectProcess(opts);
     io.stdout(
-      opts.json ? renderInspectJson(report) : renderInspectText(report, stdoutPalette(io, values)),
+      opts.json
+        ? renderInspectJson(report)
+        : renderInspectText(report, stdoutPalette(io, values), stdoutWidth(io)),
     );
     return EXIT_OK;
   },

@@ -10,6 +10,7 @@ import {
   procfsFlag,
   RECOMMEND_OPTIONS,
   stdoutPalette,
+  stdoutWidth,
 } from "../cli/common_flags.ts";
 import { stringOption } from "../cli/parse.ts";
 import { parsePositiveInt } from "../cli/values.ts";
@@ -123,7 +124,7 @@ never below the kernel default of 65530.`,
         ? renderScanJson(report)
         : format === "prometheus"
           ? renderPrometheus(report)
-          : renderScanText(report, stdoutPalette(io, values)),
+          : renderScanText(report, stdoutPalette(io, values), stdoutWidth(io)),
     );
     return EXIT_OK;
   },

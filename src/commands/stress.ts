@@ -2,9 +2,11 @@
  * `vmaudit stress`: a controlled mmap workload that proves a limit and
  * measures scans at high VMA counts.
  */
+
 import type { Command } from "../cli/command.ts";
 import { JSON_OPTION, stdoutPalette } from "../cli/common_flags.ts";
 import { runDir } from "../limit/journal.ts";
+import { escapeControl } from "../render/terminal_text.ts";
 import { runStress } from "../stress/harness.ts";
 import {
   DEFAULT_CHECKPOINT_PERCENTS,
@@ -56,7 +58,7 @@ reachable, 2 usage or a refused value, 77 --limit needs root, 130/143 interrupte
     },
     force: {
       type: "boolean",
-      description: `Allow values above ${STRESS_FORCE_THRESHOLD.toLocaleString("en-US")} and a --limit below a running process's count`,
+      description: `Allow values above ${STRESS_FORCE_THRESHOLD} and a --limit below a running process's count`,
     },
     "time-limit": {
       type: "string",
@@ -80,7 +82,7 @@ reachable, 2 usage or a refused value, 77 --limit needs root, 130/143 interrupte
       runDir: runDir(io.env),
       env: io.env,
       isRoot: process.geteuid?.() === 0,
-      notice: (line) => io.stderr(`${line}\n`),
+      notice: (line) => io.stderr(`${escapeControl(line)}\n`),
       onProgress: showProgress
         ? (created, target) => {
             const pct = Math.floor((created / target) * 100);

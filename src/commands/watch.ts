@@ -11,6 +11,7 @@ import {
   procfsFlag,
   RECOMMEND_OPTIONS,
   stdoutPalette,
+  stdoutWidth,
 } from "../cli/common_flags.ts";
 import { stringOption } from "../cli/parse.ts";
 import { parseDecimal, parsePositiveInt } from "../cli/values.ts";
@@ -19,7 +20,7 @@ import { EXIT_FAILURE, EXIT_OK, ExitError, UsageError } from "../errors.ts";
 import { readMaxMapCount, readVmaSlab } from "../proc/kernel.ts";
 import { ENTER_LIVE_SCREEN, LEAVE_LIVE_SCREEN, liveFrame, rowsThatFit } from "../render/screen.ts";
 import { assertProcRoot, collectProcesses, newScanBuffers } from "../scan/collect.ts";
-import { appOf } from "../scan/report.ts";
+import { hiddenAppOf } from "../scan/report.ts";
 import {
   buildPeaksFile,
   type PeaksFile,
@@ -165,12 +166,14 @@ overwritten.`,
     const live = io.stdoutIsTTY && !opts.json && io.env.TERM !== "dumb";
     const report = await watch(opts, live, (text) => io.stdout(text), {
       palette: stdoutPalette(io, values),
-      // Read per frame: Bun updates it on SIGWINCH. Touched only when live
-      // (process.stdout costs start-up time).
-      screenRows: () => process.stdout.rows,
+      // Asked per frame, so a resized terminal (SIGWINCH) is redrawn to fit.
+      screenRows: () => io.stdoutRows?.(),
+      width: () => stdoutWidth(io),
     });
     io.stdout(
-      opts.json ? renderWatchJson(report) : renderWatchText(report, stdoutPalette(io, values)),
+      opts.json
+        ? renderWatchJson(report)
+        : renderWatchText(report, stdoutPalette(io, values), stdoutWidth(io)),
     );
     if (report.saveError === null) return EXIT_OK;
     // The run is not lost: the report is out, and the peaks file's content
@@ -197,7 +200,11 @@ export async function watch(
   opts: WatchOptions,
   live: boolean,
   print: (text: string) => void,
-  view: { palette: ReturnType<typeof stdoutPalette>; screenRows?: () => number | undefined },
+  view: {
+    palette: ReturnType<typeof stdoutPalette>;
+    screenRows?: () => number | undefined;
+    width?: () => number | undefined;
+  },
 ): Promise<WatchReport> {
   const tracker = new PeakTracker();
   const buffers = newScanBuffers();
@@ -221,7 +228,7 @@ export async function watch(
   const draw = () => {
     // The title and the table header, and one line spare so nothing scrolls.
     const rows = rowsThatFit(opts.top, view.screenRows?.(), LIVE_VIEW_HEADER_LINES + 1);
-    print(liveFrame(renderLiveView(tracker, limit, rows, view.palette)));
+    print(liveFrame(renderLiveView(tracker, limit, rows, view.palette, view.width?.())));
   };
   const onResize = () => {
     if (tracker.cost().samples > 0) draw();
@@ -235,7 +242,7 @@ export async function watch(
       const t0 = performance.now();
       const c = collectProcesses(opts.procfs, { buffers });
       tracker.observe(
-        c.samples.map((s) => ({ pid: s.pid, vmas: s.vmas, app: hide(appOf(s).name) })),
+        c.samples.map((s) => ({ pid: s.pid, vmas: s.vmas, app: hiddenAppOf(s, hide).name })),
         new Date(),
         c.durationMs,
       );

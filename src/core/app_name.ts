@@ -10,6 +10,7 @@
  * Windows path (`C:\...`, `Z:/...`, `\\server\...`) or by the process's
  * executable (/proc/PID/exe) being one of Wine's loaders.
  */
+import { prefixWithin } from "./graphemes.ts";
 
 export type AppKind = "plain" | "python" | "electron" | "electron-helper" | "wine";
 
@@ -31,6 +32,7 @@ const WINDOWS_PATH = /^(?:[A-Za-z]:[\\/]|\\\\)/;
  */
 const WINE_LOADER = /^wine(?:64)?(?:-preloader)?$/;
 const EXE_NAME = /\.exe$/i;
+/** In UTF-16 units, cut between grapheme clusters (never half an emoji). */
 const CODE_LABEL_MAX = 40;
 
 function basename(path: string): string {
@@ -69,7 +71,9 @@ function pythonApp(argv: string[]): AppName | undefined {
     if (arg === "-c") {
       const firstLine = (argv[i + 1] ?? "").split("\n")[0]?.trim() ?? "";
       const label =
-        firstLine.length > CODE_LABEL_MAX ? `${firstLine.slice(0, CODE_LABEL_MAX)}…` : firstLine;
+        firstLine.length > CODE_LABEL_MAX
+          ? `${prefixWithin(firstLine, CODE_LABEL_MAX)}…`
+          : firstLine;
       return { name: `${interp} -c '${label}'`, kind: "python" };
     }
     if (arg === "-m") {

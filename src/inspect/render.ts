@@ -2,21 +2,26 @@
  * Text and JSON renderings of an {@link InspectReport}. Pure.
  */
 import type { Palette } from "../color.ts";
-import { renderTable, truncate } from "../render/table.ts";
+import { renderColumns, renderTable } from "../render/table.ts";
+import { escapeControl } from "../render/terminal_text.ts";
+import { cutEnd, wrapLines } from "../render/text_width.ts";
 import { formatBytes, formatPercent } from "../render/units.ts";
 import { colourPercent } from "../scan/render.ts";
 import type { InspectReport } from "./report.ts";
 
 /**
- * The human report.
+ * The human report. The command line and file names are escaped
+ * (escapeControl); with a terminal `width`, the command line is cut and the
+ * file table fits it, without one nothing is cut.
  *
  * @example
- * renderInspectText(report, palette(false));
+ * renderInspectText(report, palette(false), 80);
  */
-export function renderInspectText(r: InspectReport, p: Palette): string {
+export function renderInspectText(r: InspectReport, p: Palette, width?: number): string {
   const out: string[] = [];
-  out.push(p.bold(`pid ${r.pid}: ${r.app}`));
-  out.push(`  ${truncate(r.commandLine, 120)}`);
+  out.push(p.bold(`pid ${r.pid}: ${escapeControl(r.app)}`));
+  const command = escapeControl(r.commandLine);
+  out.push(`  ${width === undefined ? command : cutEnd(command, width - 2)}`);
   if (r.limit) {
     out.push(
       `  ${r.vmas} VMAs of vm.max_map_count ${r.limit.limit}: ${r.limit.free} free (${colourPercent(r.limit, p)})`,
@@ -46,14 +51,19 @@ export function renderInspectText(r: InspectReport, p: Palette): string {
   if (r.topFiles.length) {
     out.push(p.bold(`Top files (${r.topFiles.length} of ${r.distinctFiles})`));
     out.push(
-      renderTable(
-        ["VMAS", "VIRTUAL", "PATH"],
-        r.topFiles.map((f) => [String(f.count), formatBytes(f.bytes), f.path]),
-        ["right", "right", "left"],
+      renderColumns(
+        [
+          { header: "VMAS", align: "right" },
+          { header: "VIRTUAL", align: "right" },
+          { header: "PATH", cut: "start" },
+        ],
+        r.topFiles.map((f) => [String(f.count), formatBytes(f.bytes), escapeControl(f.path)]),
+        { width },
       ),
     );
   }
-  return `${out.join("\n")}\n`;
+  const text = `${out.join("\n")}\n`;
+  return width === undefined ? text : wrapLines(text, width);
 }
 
 /** The JSON document. */

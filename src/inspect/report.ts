@@ -6,7 +6,7 @@ import { anonymiser } from "../core/anonymise.ts";
 import type { AppKind } from "../core/app_name.ts";
 import { type Headroom, headroomUnder } from "../core/recommend.ts";
 import { countVmas } from "../core/vma_counter.ts";
-import { appOf } from "../scan/report.ts";
+import { hiddenAppOf } from "../scan/report.ts";
 import {
   classifyEntries,
   GROUP_LABELS,
@@ -113,15 +113,15 @@ export function buildInspectReport(input: InspectInput, now: Date): InspectRepor
     }))
     .sort((a, b) => b.count - a.count);
   const hide = anonymiser(input.anonymiseUser);
-  const app = appOf({
-    pid: input.pid,
-    vmas: 0,
-    uid: undefined,
-    user: "",
-    argv: input.argv,
-    comm: input.comm,
-    ...(input.exe ? { exe: input.exe } : {}),
-  });
+  const app = hiddenAppOf(
+    {
+      pid: input.pid,
+      argv: input.argv,
+      comm: input.comm,
+      ...(input.exe ? { exe: input.exe } : {}),
+    },
+    hide,
+  );
   const argv = input.argv.map(hide);
   const vmas = countVmas(Buffer.from(input.mapsText));
   const biggest = groups[0] && groups[0].count > 0 ? groups[0].id : null;
@@ -130,7 +130,7 @@ export function buildInspectReport(input: InspectInput, now: Date): InspectRepor
     generatedAt: now.toISOString(),
     procfs: input.procfs,
     pid: input.pid,
-    app: hide(app.name),
+    app: app.name,
     appKind: app.kind,
     argv,
     commandLine: argv.length ? argv.join(" ") : `[${input.comm ?? `pid ${input.pid}`}]`,

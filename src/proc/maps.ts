@@ -94,7 +94,9 @@ export type MapsTextResult = { kind: "ok"; text: string } | MapsFailure;
 export function readMapsText(path: string): MapsTextResult {
   let text: string;
   try {
-    text = readRegularFile(path, MAPS_TEXT_MAX_BYTES, { followLinks: false }).toString("latin1");
+    // UTF-8 like cmdline: file names are shown and exported as the user
+    // named them (latin1 turned a UTF-8 name into mojibake in JSON too).
+    text = readRegularFile(path, MAPS_TEXT_MAX_BYTES, { followLinks: false }).toString("utf8");
   } catch (err) {
     const code = errnoCode(err) ?? "EUNKNOWN";
     return { kind: classifyErrno(code), code };

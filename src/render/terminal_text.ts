@@ -29,3 +29,14 @@ export function escapeControl(text: string): string {
   CONTROL.lastIndex = 0;
   return CONTROL.test(text) ? text.replace(CONTROL, hexEscape) : text;
 }
+
+/**
+ * escapeControl for text of several lines: the line breaks stay, everything
+ * else is escaped.
+ *
+ * @example
+ * escapeControlLines("a\x1b\nb"); // "a\\x1b\nb"
+ */
+export function escapeControlLines(text: string): string {
+  return text.split("\n").map(escapeControl).join("\n");
+}

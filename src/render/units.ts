@@ -28,3 +28,16 @@ export function formatBytes(bytes: number): string {
 export function formatPercent(p: number): string {
   return `${p.toFixed(1)}%`;
 }
+
+/**
+ * A count with its noun, singular for 1. Numbers are written without
+ * thousands separators everywhere, as the kernel and sysctl write them, so a
+ * value can be pasted into `apply VALUE` or `--vma N`.
+ *
+ * @example
+ * formatCount(1, "process", "processes"); // "1 process"
+ * formatCount(65530, "VMA", "VMAs"); // "65530 VMAs"
+ */
+export function formatCount(n: number, singular: string, plural: string): string {
+  return `${n} ${n === 1 ? singular : plural}`;
+}

@@ -2,7 +2,7 @@
  * The I/O half of a scan: walk a proc root and read every process's VMA count,
  * argv and owner. Everything after this is pure (report.ts).
  */
-import { statSync } from "node:fs";
+import { readlinkSync, statSync } from "node:fs";
 import { exeNeededForApp } from "../core/app_name.ts";
 import { EXIT_FAILURE, ExitError, errnoCode } from "../errors.ts";
 import { READ_BUFFER_BYTES, readMapsCount } from "../proc/maps.ts";
@@ -29,12 +29,35 @@ export interface Coverage {
   scanned: number;
   /** Permission denied (EACCES/EPERM): run as root to see them. */
   unreadable: number;
+  /** The first few unreadable processes, named (comm is null when it cannot be read either). */
+  unreadableProcesses: { pid: number; comm: string | null }[];
   /** Exited between the listing and the read (ENOENT/ESRCH, zombies). */
   vanished: number;
   /** Kernel threads have no mm; skipped, not errors. */
   kernelThreads: number;
   /** Any other read error, by errno. */
   errors: Record<string, number>;
+  /**
+   * Left out of the report: vmaudit's own process (and the stress worker it
+   * started), which would otherwise name itself as the busiest process.
+   */
+  self: number;
+}
+
+/** How many unreadable processes coverage names; beyond that only the count matters. */
+export const NAMED_UNREADABLE_MAX = 5;
+
+/**
+ * The pid of this process as `procfs` numbers it, from its `self` link; undefined
+ * for a proc tree that is not a live procfs (a test fixture has no `self`).
+ */
+export function selfPid(procfs: string): number | undefined {
+  try {
+    const target = readlinkSync(`${procfs}/self`);
+    return /^[0-9]+$/.test(target) ? Number(target) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface Collected {
@@ -81,7 +104,12 @@ export function newScanBuffers(): ScanBuffers {
  */
 export function collectProcesses(
   procfs = "/proc",
-  opts: { passwd?: string; buffers?: ScanBuffers } = {},
+  opts: {
+    passwd?: string;
+    buffers?: ScanBuffers;
+    /** Pids to leave out besides vmaudit itself, such as the stress worker. */
+    leaveOut?: readonly number[];
+  } = {},
 ): Collected {
   assertProcRoot(procfs);
   const started = performance.now();
@@ -98,10 +126,15 @@ export function collectProcesses(
     seen: pids.length,
     scanned: 0,
     unreadable: 0,
+    unreadableProcesses: [],
     vanished: 0,
     kernelThreads: 0,
     errors: {},
+    self: 0,
   };
+  const self = selfPid(procfs);
+  const leaveOut = new Set(opts.leaveOut ?? []);
+  if (self !== undefined) leaveOut.add(self);
   const samples: ProcessSample[] = [];
 
   for (const pid of pids) {
@@ -109,6 +142,8 @@ export function collectProcesses(
     switch (result.kind) {
       case "denied":
         coverage.unreadable++;
+        if (coverage.unreadableProcesses.length < NAMED_UNREADABLE_MAX)
+          coverage.unreadableProcesses.push({ pid, comm: readComm(procfs, pid, small) ?? null });
         continue;
       case "vanished":
         coverage.vanished++;
@@ -123,6 +158,12 @@ export function collectProcesses(
         else coverage.vanished++;
         continue;
       case "ok": {
+        // Read like any other (a stress run times this walk with its worker
+        // in it), but not reported.
+        if (leaveOut.has(pid)) {
+          coverage.self++;
+          continue;
+        }
         const uid = readUid(procfs, pid);
         const argv = readArgv(procfs, pid, small);
         const comm = argv.length === 0 ? readComm(procfs, pid, small) : undefined;

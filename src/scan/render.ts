@@ -3,11 +3,20 @@
  */
 import type { Palette } from "../color.ts";
 import type { Headroom } from "../core/recommend.ts";
-import { renderTable, truncate } from "../render/table.ts";
-import { formatBytes, formatPercent } from "../render/units.ts";
-import type { RecommendationRow, ScanReport } from "./report.ts";
+import { renderColumns } from "../render/table.ts";
+import { escapeControl } from "../render/terminal_text.ts";
+import { wrapLines } from "../render/text_width.ts";
+import { formatBytes, formatCount, formatPercent } from "../render/units.ts";
+import {
+  dosRiskWarning,
+  type RecommendationRow,
+  type ScanReport,
+  unreadableWarning,
+} from "./report.ts";
 
-const COMMAND_WIDTH = 100;
+/** Application names beyond this pad no column: they push their own row, or are cut on a terminal. */
+export const APP_COLUMN_MAX = 24;
+const USER_COLUMN_MAX = 12;
 
 /**
  * A free-percent coloured by level: green at 20% or more, yellow at 5% or
@@ -24,12 +33,15 @@ function headroomLine(label: string, h: Headroom, p: Palette): string {
 
 /** The recommendation block for one row, shared by every report that recommends. */
 export function renderRecommendation(row: RecommendationRow, p: Palette): string {
+  const app = escapeControl(row.app ?? "");
   const title =
     row.basis === "top-process"
-      ? `For the top process (pid ${row.pid}, ${row.app}) at ${row.peak} VMAs:`
+      ? `For the top process (pid ${row.pid}, ${app}) at ${row.peak} VMAs:`
       : row.basis === "recorded-peak"
-        ? `For the recorded peak of ${row.peak} VMAs (pid ${row.pid}, ${row.app}; --peaks):`
-        : `For the expected peak of ${row.peak} VMAs (--vma):`;
+        ? `For the recorded peak of ${row.peak} VMAs (pid ${row.pid}, ${app}; --peaks):`
+        : row.basis === "watched-peak"
+          ? `For the peak of ${row.peak} VMAs seen while watching (pid ${row.pid}, ${app}):`
+          : `For the expected peak of ${row.peak} VMAs (--vma):`;
   const lines = [`  ${title}`];
   if (row.current) lines.push(headroomLine("current", row.current, p));
   else lines.push("    current      unknown (vm.max_map_count could not be read)");
@@ -44,66 +56,93 @@ export function renderRecommendation(row: RecommendationRow, p: Palette): string
           ? `${r.raw} is above the largest value the sysctl takes, so ${r.limit}`
           : `${r.peak} x ${r.headroom} = ${r.raw}, rounded up to a multiple of ${r.round}`;
   lines.push(`    ${p.dim(`(${why})`)}`);
-  if (row.dosRisk) {
-    lines.push(
-      p.red(
-        `    Warning: above 1048576 this limit lets one process pin up to ${formatBytes(row.dosRisk.worstCaseBytes)} of unswappable kernel memory (${row.recommendation.limit} x ${row.dosRisk.objsize} bytes${row.dosRisk.objsizeSource === "assumed" ? ", object size assumed" : ""}), which the OOM killer does not see: a denial-of-service risk.`,
-      ),
-    );
-  }
+  const dos = dosRiskWarning(row);
+  if (dos) lines.push(p.red(`    Warning: ${dos}`));
   return lines.join("\n");
 }
 
+function anonymisationNote(report: ScanReport): string {
+  switch (report.anonymisation) {
+    case "user":
+      return "Your user name is shown as <user>; check the rest before you share this report.";
+    case "root":
+      return "vmaudit ran as root (not through sudo), so no user name was hidden; check the report before you share it.";
+    case "none":
+      return "Your user name could not be found in /etc/passwd, so nothing was anonymised; check the report before you share it.";
+  }
+}
+
 /**
- * The human report.
+ * The human report. Text from other users (argv, comm, names) is escaped
+ * (escapeControl). With a terminal `width`, tables and lines fit it; without
+ * one nothing is cut.
  *
  * @example
- * renderScanText(report, palette(false));
+ * renderScanText(report, palette(false), 80);
  */
-export function renderScanText(report: ScanReport, p: Palette): string {
+export function renderScanText(report: ScanReport, p: Palette, width?: number): string {
+  const t = escapeControl;
   const out: string[] = [];
-  for (const w of report.warnings) out.push(p.yellow(`Warning: ${w}`));
+  const inPlace = new Set([
+    ...report.recommendations.map(dosRiskWarning),
+    unreadableWarning(report.coverage, report.asRoot),
+  ]);
+  for (const w of report.warnings) if (!inPlace.has(w)) out.push(p.yellow(`Warning: ${t(w)}`));
   out.push(
     p.yellow(
-      "Note: command lines can contain secrets (tokens, passwords, URLs). Your user name is shown as <user>; check the rest before you share this report.",
+      `Note: command lines can contain secrets (tokens, passwords, URLs). ${anonymisationNote(report)}`,
     ),
     "",
   );
 
   out.push(
-    p.bold(`Top ${report.topProcesses.length} of ${report.processCount} processes by VMA count`),
+    p.bold(
+      `Top ${report.topProcesses.length} of ${formatCount(report.processCount, "process", "processes")} by VMA count`,
+    ),
   );
   out.push(
-    renderTable(
-      ["VMAS", "PID", "USER", "APPLICATION", "COMMAND"],
+    renderColumns(
+      [
+        { header: "VMAS", align: "right" },
+        { header: "PID", align: "right" },
+        { header: "USER", cut: "end", maxWidth: USER_COLUMN_MAX },
+        { header: "APPLICATION", cut: "start", maxWidth: APP_COLUMN_MAX },
+        { header: "COMMAND", cut: "end" },
+      ],
       report.topProcesses.map((r) => [
         String(r.vmas),
         String(r.pid),
-        r.user,
-        truncate(r.app, 40),
-        truncate(r.commandLine, COMMAND_WIDTH),
+        t(r.user),
+        t(r.app),
+        t(r.commandLine),
       ]),
-      ["right", "right", "left", "left", "left"],
+      { width },
     ),
   );
 
   out.push(p.bold(`Applications (${report.applications.length})`));
   out.push(
-    renderTable(
-      ["APPLICATION", "INSTANCES", "MAX", "MEAN", "MIN"],
+    renderColumns(
+      [
+        { header: "INSTANCES", align: "right" },
+        { header: "MAX", align: "right" },
+        { header: "MEAN", align: "right" },
+        { header: "MIN", align: "right" },
+        { header: "APPLICATION", cut: "start" },
+      ],
       report.applications.map((a) => [
-        truncate(a.name, 60),
         String(a.instances),
         String(a.max),
         String(a.mean),
         String(a.min),
+        t(a.name),
       ]),
-      ["left", "right", "right", "right", "right"],
+      { width },
     ),
   );
 
   out.push(
-    `${p.bold("Total VMAs:")} ${report.totalVmas} across ${report.processCount} processes`,
+    `${p.bold("Total VMAs:")} ${report.totalVmas} across ${formatCount(report.processCount, "process", "processes")}`,
     "",
   );
 
@@ -115,7 +154,7 @@ export function renderScanText(report: ScanReport, p: Palette): string {
   out.push(
     slab
       ? `  vm_area_struct slab: ${slab.activeObjects} active / ${slab.totalObjects} total objects of ${slab.objsize} bytes (${formatBytes(slab.activeBytes)} / ${formatBytes(slab.totalBytes)})`
-      : `  vm_area_struct slab: not available (${report.kernel.vmaSlabUnavailable})`,
+      : `  vm_area_struct slab: not available (${t(report.kernel.vmaSlabUnavailable ?? "")})`,
     "",
   );
 
@@ -131,21 +170,20 @@ export function renderScanText(report: ScanReport, p: Palette): string {
 
   const c = report.coverage;
   out.push(p.bold("Coverage"));
-  out.push(`  ${c.scanned} processes scanned in ${report.durationMs.toFixed(1)} ms`);
-  if (c.unreadable > 0) {
-    out.push(
-      p.yellow(
-        report.asRoot
-          ? `  ${c.unreadable} could not be read even as root (permission denied: a protected process, such as a sandbox's init)`
-          : `  ${c.unreadable} could not be read (permission denied): run as root (sudo vmaudit scan) to include them`,
-      ),
-    );
-  }
+  out.push(
+    `  ${formatCount(c.scanned, "process", "processes")} scanned in ${report.durationMs.toFixed(1)} ms`,
+  );
+  const unreadable = unreadableWarning(c, report.asRoot);
+  if (unreadable) out.push(p.yellow(`  ${t(unreadable)}`));
   out.push(`  ${c.vanished} vanished during the scan`);
-  out.push(`  ${c.kernelThreads} kernel threads skipped (they have no VMAs)`);
+  out.push(
+    `  ${formatCount(c.kernelThreads, "kernel thread", "kernel threads")} skipped (they have no VMAs)`,
+  );
+  if (c.self > 0) out.push(`  self: ${c.self} left out (vmaudit does not count its own processes)`);
   for (const [code, n] of Object.entries(c.errors))
-    out.push(p.yellow(`  ${n} failed with ${code}`));
-  return `${out.join("\n")}\n`;
+    out.push(p.yellow(`  ${n} failed with ${t(code)}`));
+  const text = `${out.join("\n")}\n`;
+  return width === undefined ? text : wrapLines(text, width);
 }
 
 /** The JSON document: the report itself, nothing else. */

@@ -2,7 +2,7 @@
  * The pure half of a scan: from collected samples and kernel facts to the
  * report that every renderer (text, JSON, later Prometheus) reads.
  */
-import { anonymiser } from "../core/anonymise.ts";
+import { type Anonymisation, anonymisationOf, anonymiser } from "../core/anonymise.ts";
 import { type AppKind, detectApp } from "../core/app_name.ts";
 import {
   DEFAULT_VMA_OBJSIZE,
@@ -14,6 +14,7 @@ import {
   worstCaseKernelBytes,
 } from "../core/recommend.ts";
 import type { SlabCache, SlabRead } from "../proc/kernel.ts";
+import { formatBytes, formatCount } from "../render/units.ts";
 import type { PeakEntry } from "../watch/peaks_file.ts";
 import type { Collected, Coverage, ProcessSample } from "./collect.ts";
 
@@ -67,17 +68,21 @@ export interface DosRisk {
 }
 
 export interface RecommendationRow {
-  basis: "top-process" | "expected-peak" | "recorded-peak";
-  /** The process the peak came from (top-process and recorded-peak bases). */
-  pid: number | undefined;
-  app: string | undefined;
+  /**
+   * Where the peak comes from: the busiest process now, `--vma`, a peaks
+   * file (`--peaks`), or the peak seen by `watch` during its run.
+   */
+  basis: "top-process" | "expected-peak" | "recorded-peak" | "watched-peak";
+  /** The process the peak came from; null for --vma. */
+  pid: number | null;
+  app: string | null;
   peak: number;
   recommendation: Recommendation;
   /** Room under the current limit; undefined when the limit is unknown. */
   current: Headroom | undefined;
   recommended: Headroom;
-  /** Set when the recommended limit is above 1048576. */
-  dosRisk: DosRisk | undefined;
+  /** Set when the recommended limit is above 1048576, else null. */
+  dosRisk: DosRisk | null;
 }
 
 export interface ScanReport {
@@ -111,15 +116,69 @@ export interface ScanReport {
   coverage: Coverage;
   /** Whether the scan ran as root. */
   asRoot: boolean;
+  /** Whether the invoking user's name is shown as `<user>` (see core/anonymise.ts). */
+  anonymisation: Anonymisation;
+  /** Every warning the text report prints, in the same words. */
   warnings: string[];
 }
 
 /** The application of a sample: from argv, else comm, else `[pid N]`. */
-export function appOf(sample: ProcessSample): { name: string; kind: AppKind } {
+export function appOf(sample: Pick<ProcessSample, "pid" | "argv" | "comm" | "exe">): {
+  name: string;
+  kind: AppKind;
+} {
   if (sample.argv.length > 0 && sample.argv.some((a) => a !== ""))
     return detectApp(sample.argv, sample.exe);
   if (sample.comm) return { name: sample.comm, kind: "plain" };
   return { name: `[pid ${sample.pid}]`, kind: "plain" };
+}
+
+/**
+ * The application of a sample with the invoking user hidden: detected from
+ * the argv after hiding (so a `python -c` label cut from it hides the name
+ * too), then hidden again (comm).
+ *
+ * @example
+ * hiddenAppOf({ pid: 1, argv: ["/home/ann/bot"], comm: undefined }, anonymiser("ann")).name; // "/home/<user>/bot"
+ */
+export function hiddenAppOf(
+  sample: Pick<ProcessSample, "pid" | "argv" | "comm" | "exe">,
+  hide: (text: string) => string,
+): { name: string; kind: AppKind } {
+  const app = appOf({ ...sample, argv: sample.argv.map(hide) });
+  return { name: hide(app.name), kind: app.kind };
+}
+
+/**
+ * The warning for a recommendation above 1048576, or undefined.
+ *
+ * @example
+ * dosRiskWarning(row); // "The recommended 2000000 is above 1048576: ..."
+ */
+export function dosRiskWarning(row: RecommendationRow): string | undefined {
+  const d = row.dosRisk;
+  if (!d) return undefined;
+  return `The recommended ${row.recommendation.limit} is above ${DOS_RISK_THRESHOLD}: it lets one process pin up to ${formatBytes(d.worstCaseBytes)} of unswappable kernel memory (${row.recommendation.limit} x ${d.objsize} bytes${d.objsizeSource === "assumed" ? ", object size assumed" : ""}), which the OOM killer does not see: a denial-of-service risk`;
+}
+
+/**
+ * The warning for processes whose maps could not be read, naming them when
+ * there are few; undefined when every process was read.
+ *
+ * @example
+ * unreadableWarning({ ...coverage, unreadable: 1, unreadableProcesses: [{ pid: 9, comm: "sshd" }] }, false);
+ * // "1 process could not be read (permission denied): pid 9 (sshd); run as root (sudo vmaudit scan) to include it"
+ */
+export function unreadableWarning(c: Coverage, asRoot: boolean): string | undefined {
+  const n = c.unreadable;
+  if (n === 0) return undefined;
+  const named =
+    c.unreadableProcesses.length === n
+      ? `: ${c.unreadableProcesses.map((u) => `pid ${u.pid}${u.comm === null ? "" : ` (${u.comm})`}`).join(", ")}`
+      : "";
+  return asRoot
+    ? `${formatCount(n, "process", "processes")} could not be read even as root (permission denied: a protected process, such as a sandbox's init)${named}`
+    : `${formatCount(n, "process", "processes")} could not be read (permission denied)${named}; run as root (sudo vmaudit scan) to include ${n === 1 ? "it" : "them"}`;
 }
 
 /**
@@ -175,8 +234,8 @@ export function recommendationFor(
   const objsize = opts.objsize ?? DEFAULT_VMA_OBJSIZE;
   return {
     basis,
-    pid: source?.pid,
-    app: source?.app,
+    pid: source?.pid ?? null,
+    app: source?.app ?? null,
     peak,
     recommendation,
     current: opts.maxMapCount === undefined ? undefined : headroomUnder(opts.maxMapCount, peak),
@@ -188,7 +247,7 @@ export function recommendationFor(
             objsize,
             objsizeSource: opts.objsize === undefined ? "assumed" : "slabinfo",
           }
-        : undefined,
+        : null,
   };
 }
 
@@ -207,13 +266,13 @@ export function buildScanReport(
 ): ScanReport {
   const hide = anonymiser(options.anonymiseUser);
   const rows: ProcessRow[] = collected.samples.map((s) => {
-    const app = appOf(s);
+    const app = hiddenAppOf(s, hide);
     const argv = s.argv.map(hide);
     return {
       pid: s.pid,
       vmas: s.vmas,
       user: hide(s.user),
-      app: hide(app.name),
+      app: app.name,
       appKind: app.kind,
       argv,
       commandLine: argv.length ? argv.join(" ") : `[${s.comm ?? `pid ${s.pid}`}]`,
@@ -280,6 +339,11 @@ export function buildScanReport(
       : null,
     coverage: collected.coverage,
     asRoot: collected.asRoot,
-    warnings,
+    anonymisation: anonymisationOf(options.anonymiseUser),
+    warnings: [
+      ...warnings,
+      ...recommendations.map(dosRiskWarning).filter((w) => w !== undefined),
+      ...[unreadableWarning(collected.coverage, collected.asRoot)].filter((w) => w !== undefined),
+    ],
   };
 }

@@ -14,6 +14,8 @@ export interface ScanSystemInput extends ScanOptions {
   buffers?: ScanBuffers;
   /** A peaks file (`--peaks`) to add a recommendation from. */
   peaks?: string | undefined;
+  /** Pids to leave out besides vmaudit itself (the stress worker). */
+  leaveOut?: readonly number[];
 }
 
 /**
@@ -26,7 +28,10 @@ export function scanSystem(input: ScanSystemInput): ScanReport {
   // Read the peaks file first: a bad file fails before the walk.
   const peaksFile = input.peaks === undefined ? undefined : readPeaksFile(input.peaks);
   const recordedPeak = peaksFile ? highestPeak(peaksFile) : input.recordedPeak;
-  const collected = collectProcesses(input.procfs, { buffers: input.buffers });
+  const collected = collectProcesses(input.procfs, {
+    buffers: input.buffers,
+    leaveOut: input.leaveOut,
+  });
   const kernel = { maxMapCount: readMaxMapCount(input.procfs), slab: readVmaSlab(input.procfs) };
   return buildScanReport(
     collected,

@@ -547,6 +547,7 @@ async function driveWorker(
       round: DEFAULT_ROUND,
       vma: undefined,
       anonymiseUser: invokingUser(ctx.env),
+      leaveOut: [worker.pid],
     });
     fullScan = {
       workerVmas: baseline + held,

@@ -4,20 +4,22 @@
  */
 import type { Palette } from "../color.ts";
 import { renderTable } from "../render/table.ts";
-import { formatBytes } from "../render/units.ts";
+import { escapeControl } from "../render/terminal_text.ts";
+import { formatBytes, formatCount } from "../render/units.ts";
 import type { StressReport } from "./harness.ts";
 
 const CHART_WIDTH = 30;
 
+/** Whole numbers without thousands separators, as in every vmaudit report (render/units.ts). */
 function int(n: number): string {
-  return Math.round(n).toLocaleString("en-US");
+  return String(Math.round(n));
 }
 
 /**
  * One progress-bar line, to be written after a carriage return.
  *
  * @example
- * renderProgress(5000, 20000, 20); // "mapping [#####               ]  25%  5,000/20,000 VMAs"
+ * renderProgress(5000, 20000, 20); // "mapping [#####               ]  25%  5000/20000 VMAs"
  */
 export function renderProgress(created: number, target: number, width = 30): string {
   if (created > target)
@@ -52,7 +54,7 @@ export function renderStressText(r: StressReport, p: Palette): string {
   } else if (restore) {
     const back = restore.ok
       ? p.green(`restored to ${restore.value} (read back ${restore.readBack})`)
-      : p.red(`NOT restored to ${restore.value}: ${restore.error}`);
+      : p.red(`NOT restored to ${restore.value}: ${escapeControl(restore.error ?? "")}`);
     out.push(`vm.max_map_count: ${r.limit.during} during the run, ${back}`);
   }
 
@@ -100,7 +102,7 @@ export function renderStressText(r: StressReport, p: Palette): string {
   if (r.fullScan) {
     const f = r.fullScan;
     out.push(
-      `Full scan while the worker held ${int(f.workerVmas)} VMAs: ${f.wallMs.toFixed(1)} ms, ${int(f.processCount)} processes, ${int(f.totalVmas)} VMAs in total`,
+      `Full scan while the worker held ${int(f.workerVmas)} VMAs: ${f.wallMs.toFixed(1)} ms; the other ${formatCount(f.processCount, "process", "processes")} hold ${formatCount(f.totalVmas, "VMA", "VMAs")} (vmaudit and its worker are left out of the counts)`,
     );
   }
 
@@ -135,7 +137,7 @@ export function renderStressText(r: StressReport, p: Palette): string {
     );
   }
   if (!r.allExact) out.push(p.red("The worker's VMA count was NOT exact at every checkpoint"));
-  for (const w of r.warnings) out.push(p.yellow(`warning: ${w}`));
+  for (const w of r.warnings) out.push(p.yellow(`warning: ${escapeControl(w)}`));
   return `${out.join("\n")}\n`;
 }
 

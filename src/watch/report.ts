@@ -2,7 +2,10 @@
  * The peak report `watch` prints on exit, and its renderings. Pure.
  */
 import type { Palette } from "../color.ts";
-import { renderTable, truncate } from "../render/table.ts";
+import { type Column, renderColumns } from "../render/table.ts";
+import { escapeControl } from "../render/terminal_text.ts";
+import { wrapLines } from "../render/text_width.ts";
+import { formatCount } from "../render/units.ts";
 import { renderRecommendation } from "../scan/render.ts";
 import { type RecommendationRow, recommendationFor } from "../scan/report.ts";
 import { type PeakEntry, type PeaksFile, renderPeaksFile } from "./peaks_file.ts";
@@ -73,7 +76,7 @@ export function buildWatchReport(
             maxMapCount: run.maxMapCount,
             objsize: run.objsize,
           },
-          "recorded-peak",
+          "watched-peak",
           { pid: peak.pid, app: peak.app },
         )
       : null;
@@ -112,70 +115,70 @@ export function formatTime(iso: string): string {
 /** Lines of the live view above its rows: the title and the table header. */
 export const LIVE_VIEW_HEADER_LINES = 2;
 
-/** The live view: a title and the `top` processes with the highest peaks, redrawn each sample. */
+const APPLICATION: Column = { header: "APPLICATION", cut: "start" };
+
+/** The live view: a title and the `top` processes with the highest peaks, redrawn each sample, fitted to the terminal's `width`. */
 export function renderLiveView(
   tracker: PeakTracker,
   limit: number | undefined,
   top: number,
   p: Palette,
+  width?: number,
 ): string {
   const cost = tracker.cost();
   const rows = tracker.processPeaks().slice(0, top);
   const latest = tracker.lastSampleAt();
-  return `${p.bold(`vmaudit watch: ${cost.samples} samples, last ${cost.lastMs.toFixed(1)} ms; limit ${limit ?? "unknown"}; times in UTC (Ctrl-C to stop)`)}\n${renderTable(
-    ["NOW", "PEAK", "SEEN", "PID", "APPLICATION"],
+  const text = `${p.bold(`vmaudit watch: ${formatCount(cost.samples, "sample", "samples")}, last ${cost.lastMs.toFixed(1)} ms; limit ${limit ?? "unknown"} times in UTC (Ctrl-C to stop)`)}\n${renderColumns(
+    [
+      { header: "NOW", align: "right" },
+      { header: "PEAK", align: "right" },
+      { header: "SEEN" },
+      { header: "PID", align: "right" },
+      APPLICATION,
+    ],
     rows.map((r) => [
       r.lastSeenAt === latest ? String(r.last) : "exited",
       String(r.vmas),
       formatTime(r.seenAt),
       String(r.pid),
-      truncate(r.app, 60),
+      escapeControl(r.app),
     ]),
-    ["right", "right", "left", "right", "left"],
+    { width },
   )}`;
+  return width === undefined ? text : wrapLines(text, width);
 }
 
-/** The report printed on exit. */
-export function renderWatchText(r: WatchReport, p: Palette): string {
+const PEAK_COLUMNS: Column[] = [
+  { header: "PEAK", align: "right" },
+  { header: "SEEN" },
+  { header: "PID", align: "right" },
+  APPLICATION,
+];
+
+function peakRow(x: { vmas: number; seenAt: string; pid: number; app: string }): string[] {
+  return [String(x.vmas), formatTime(x.seenAt), String(x.pid), escapeControl(x.app)];
+}
+
+/** The report printed on exit; with a terminal `width`, fitted to it. */
+export function renderWatchText(r: WatchReport, p: Palette, width?: number): string {
   const out: string[] = [];
   out.push(
     p.bold(
-      `Peaks from ${r.sampling.samples} samples every ${r.intervalMs} ms (${formatTime(r.startedAt)} to ${formatTime(r.endedAt)} UTC, stopped by ${r.stoppedBy})`,
+      `Peaks from ${formatCount(r.sampling.samples, "sample", "samples")} every ${r.intervalMs} ms (${formatTime(r.startedAt)} to ${formatTime(r.endedAt)} UTC, stopped by ${r.stoppedBy})`,
     ),
   );
-  out.push(
-    renderTable(
-      ["PEAK", "SEEN", "PID", "APPLICATION"],
-      r.processes.map((x) => [
-        String(x.vmas),
-        formatTime(x.seenAt),
-        String(x.pid),
-        truncate(x.app, 60),
-      ]),
-      ["right", "left", "right", "left"],
-    ),
-  );
+  out.push(renderColumns(PEAK_COLUMNS, r.processes.map(peakRow), { width }));
   out.push(p.bold(`Applications (peak of any one process)`));
-  out.push(
-    renderTable(
-      ["PEAK", "SEEN", "PID", "APPLICATION"],
-      r.applications.map((x) => [
-        String(x.vmas),
-        formatTime(x.seenAt),
-        String(x.pid),
-        truncate(x.app, 60),
-      ]),
-      ["right", "left", "right", "left"],
-    ),
-  );
+  out.push(renderColumns(PEAK_COLUMNS, r.applications.map(peakRow), { width }));
   out.push(
     `Sampling cost: ${r.sampling.meanMs.toFixed(2)} ms mean, ${r.sampling.maxMs.toFixed(2)} ms max per sample`,
     "",
   );
   out.push(p.bold(`Recommendation from the peak (headroom x${r.settings.headroom})`));
   out.push(r.recommendation ? renderRecommendation(r.recommendation, p) : "  No process was read.");
-  if (r.savedTo) out.push("", `Peaks saved to ${r.savedTo}`);
-  return `${out.join("\n")}\n`;
+  if (r.savedTo) out.push("", `Peaks saved to ${escapeControl(r.savedTo)}`);
+  const text = `${out.join("\n")}\n`;
+  return width === undefined ? text : wrapLines(text, width);
 }
 
 /**
