@@ -21,6 +21,7 @@ import {
 import { basename, dirname } from "node:path";
 import { EXIT_FAILURE, ExitError, errnoCode } from "../errors.ts";
 import { inDir, openDirNoUntrustedLinks } from "./open_dir.ts";
+import { isOnReadOnlyMount } from "./read_only_mount.ts";
 
 /**
  * Fail unless `path` is absent or a regular file. Symlinks are refused, not
@@ -199,7 +200,9 @@ export function assertWritable(
     try {
       accessSync(inDir(dirFd), constants.W_OK);
     } catch (err) {
-      const code = errnoCode(err) ?? String(err);
+      let code = errnoCode(err) ?? String(err);
+      // Not root: EACCES hides a read-only mount, which would stop root too.
+      if (code === "EACCES" && isOnReadOnlyMount(dirFd)) code = "EROFS";
       const rootWouldPass = opts.forRoot && code === "EACCES" && process.geteuid?.() !== 0;
       if (!rootWouldPass) {
         throw new ExitError(

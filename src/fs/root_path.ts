@@ -86,3 +86,16 @@ export function resolveInRoot(
   }
   return hostPath(root, done);
 }
+
+/**
+ * `path` of the target system as the host sees it, with the root in front and
+ * no link resolved: the path to show in messages and JSON.
+ *
+ * @example
+ * withRoot("/img", "/etc/sysctl.d/90-x.conf"); // "/img/etc/sysctl.d/90-x.conf"
+ * withRoot("/", "/etc/sysctl.d/90-x.conf"); // "/etc/sysctl.d/90-x.conf"
+ */
+export function withRoot(root: string, path: string): string {
+  const base = root.endsWith("/") ? root.slice(0, -1) : root;
+  return `${base}${path}`;
+}
