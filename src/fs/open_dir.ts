@@ -12,7 +12,6 @@
  * owns it: the same trust as the directories a root tool may write in.
  */
 import { closeSync, constants, lstatSync, openSync, readlinkSync } from "node:fs";
-import { resolve } from "node:path";
 import { EXIT_FAILURE, ExitError, errnoCode } from "../errors.ts";
 import { MAX_LINK_HOPS } from "./root_path.ts";
 
@@ -77,7 +76,8 @@ export function openDirNoUntrustedLinks(
 ): number {
   const trusted = opts.trusted ?? trustedOwners();
   const followLast = opts.followLast ?? true;
-  const todo = resolve(dir).split("/");
+  // Not path.resolve: `..` is taken as the kernel takes it, after links.
+  const todo = (dir.startsWith("/") ? dir : `${process.cwd()}/${dir}`).split("/");
   let fd = openSync("/", DIR_FLAGS);
   let walked = "";
   let hops = 0;
