@@ -212,12 +212,18 @@ describe("apply --persist under an offline --root", () => {
         /openat\(.*\/\.90-vm_max_map_count\.conf\..*\.tmp".*O_CREAT\|O_EXCL/.test(l),
       );
       expect(open).toBeGreaterThanOrEqual(0);
-      // The temp file is created in the folder opened (without following
-      // links) as /proc/self/fd/DIR, the last sysctl.d opened before it.
-      const dirOpen = lines.findLastIndex(
-        (l, i) => i < open && /\/sysctl\.d", O_RDONLY\|.*O_NOFOLLOW.*O_DIRECTORY/.test(l),
+      // The temp file is created in the folder reached step by step without
+      // following links (O_PATH|O_NOFOLLOW, the last sysctl.d before it) and
+      // then opened for fsync through /proc/self/fd.
+      const step = lines.findLastIndex(
+        (l, i) => i < open && /\/sysctl\.d", O_RDONLY\|.*O_NOFOLLOW.*O_PATH\|O_DIRECTORY/.test(l),
       );
-      const dirFd = fdOf(lines[dirOpen]);
+      const reopen = lines.findIndex(
+        (l, i) => i > step && l.includes(`"/proc/self/fd/${fdOf(lines[step])}", O_RDONLY`),
+      );
+      expect(step).toBeGreaterThanOrEqual(0);
+      expect(reopen).toBeGreaterThan(step);
+      const dirFd = fdOf(lines[reopen]);
       expect(dirFd).toBeDefined();
       expect(lines[open]).toContain(`"/proc/self/fd/${dirFd}/.90-vm_max_map_count.conf.`);
       const fd = fdOf(lines[open]);

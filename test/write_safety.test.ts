@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import {
   chmodSync,
+  chownSync,
   closeSync,
   existsSync,
   lchownSync,
@@ -292,6 +293,23 @@ describe("the binary: --prometheus and watch --save refuse a planted folder link
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/".*\/m" is a symlink owned by uid 65534/);
       expect(t.victimEntries()).toEqual(["sub"]);
+    },
+  );
+
+  rootTest(
+    "a user writes through a folder it may search but not read (0711), as open(2) allows",
+    () => {
+      const t = tree();
+      const priv = join(t.base, "priv");
+      mkdirSync(join(priv, "pub"), { recursive: true });
+      chmodSync(priv, 0o711);
+      chownSync(join(priv, "pub"), NOBODY, NOBODY);
+      const r = runBinary(["scan", "--prometheus", join(priv, "pub", "vmaudit.prom")], {
+        prefix: ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"],
+      });
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      expect(readFileSync(join(priv, "pub", "vmaudit.prom"), "utf8")).toMatch(/^# HELP /);
     },
   );
 

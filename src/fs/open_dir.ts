@@ -15,7 +15,13 @@ import { closeSync, constants, lstatSync, openSync, readlinkSync } from "node:fs
 import { EXIT_FAILURE, ExitError, errnoCode } from "../errors.ts";
 import { MAX_LINK_HOPS } from "./root_path.ts";
 
-const DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
+/**
+ * O_PATH (Linux 2.6.39+; 010000000 on x86-64 and arm64, not in node's
+ * constants): a step of the walk then needs only search permission on the
+ * folder, as a plain open of the whole path does, not read permission.
+ */
+const O_PATH = 0o10000000;
+const STEP_FLAGS = O_PATH | constants.O_DIRECTORY | constants.O_NOFOLLOW;
 
 /**
  * A path naming `name` inside the directory open as `fd`: the kernel resolves
@@ -60,8 +66,8 @@ export class RefusedLinkError extends ExitError {
 }
 
 /**
- * Open directory `dir` (O_RDONLY | O_DIRECTORY) and return its fd; the caller
- * closes it. Links on the way are followed only when a trusted user owns them
+ * Open directory `dir` and return its fd (O_RDONLY, or O_PATH when the
+ * folder is searchable but not readable); the caller closes it. Links on the way are followed only when a trusted user owns them
  * (at most 40, then ELOOP); with `followLast: false` the last component must
  * be a directory itself, not a link. Throws {@link RefusedLinkError} for a
  * link it will not follow, and the system error (ENOENT, ENOTDIR, EACCES,
@@ -78,7 +84,7 @@ export function openDirNoUntrustedLinks(
   const followLast = opts.followLast ?? true;
   // Not path.resolve: `..` is taken as the kernel takes it, after links.
   const todo = (dir.startsWith("/") ? dir : `${process.cwd()}/${dir}`).split("/");
-  let fd = openSync("/", DIR_FLAGS);
+  let fd = openSync("/", STEP_FLAGS);
   let walked = "";
   let hops = 0;
   try {
@@ -87,7 +93,7 @@ export function openDirNoUntrustedLinks(
       if (c === "" || c === ".") continue;
       let next: number;
       try {
-        next = openSync(inDir(fd, c), DIR_FLAGS);
+        next = openSync(inDir(fd, c), STEP_FLAGS);
       } catch (err) {
         const code = errnoCode(err);
         if (code !== "ENOTDIR" && code !== "ELOOP") throw err;
@@ -108,7 +114,7 @@ export function openDirNoUntrustedLinks(
         const target = readlinkSync(inDir(fd, c));
         // A relative target goes on from the directory holding the link.
         if (target.startsWith("/")) {
-          const top = openSync("/", DIR_FLAGS);
+          const top = openSync("/", STEP_FLAGS);
           closeSync(fd);
           fd = top;
           walked = "";
@@ -121,9 +127,25 @@ export function openDirNoUntrustedLinks(
       walked =
         c === ".." ? walked.slice(0, Math.max(0, walked.lastIndexOf("/"))) : `${walked}/${c}`;
     }
-    return fd;
+    return readable(fd);
   } catch (err) {
     closeSync(fd);
     throw err;
   }
+}
+
+/**
+ * The same folder opened O_RDONLY, which fsync needs, in place of the O_PATH
+ * `fd`; `fd` itself when the folder is not readable (fsync of the folder is
+ * best effort anyway).
+ */
+function readable(fd: number): number {
+  let rd: number;
+  try {
+    rd = openSync(inDir(fd), constants.O_RDONLY | constants.O_DIRECTORY);
+  } catch {
+    return fd;
+  }
+  closeSync(fd);
+  return rd;
 }

@@ -11,9 +11,9 @@
  * others, and not symlinks. Anything else is refused, never read.
  */
 import {
+  chmodSync,
   closeSync,
   constants,
-  fchmodSync,
   fstatSync,
   mkdirSync,
   openSync,
@@ -122,7 +122,7 @@ export function writeJournal(entry: LimitJournal, dir = runDir()): void {
   const fd = openRunDir(dir);
   try {
     // mkdir applies the umask; the run directory is 0700 whatever it is.
-    if (created !== undefined) fchmodSync(fd, 0o700);
+    if (created !== undefined) chmodSync(inDir(fd), 0o700);
     writeFileAtomicIn(fd, JOURNAL_NAME, `${JSON.stringify(entry, null, 2)}\n`, {
       mode: 0o600,
       shown: journalPath(dir),
