@@ -27,9 +27,19 @@ describe("parseApplyOptions()", () => {
     expect(o.value).toBe(120000);
     expect(o.recommend).toEqual({ headroom: 2, round: 1, vma: 90000, peaks: "/tmp/p.json" });
   });
-  test("--root loses its trailing slash", () => {
-    expect(parseApplyOptions({ root: "/mnt/image/" }, []).root).toBe("/mnt/image");
-  });
+  const roots: [string, string][] = [
+    ["/mnt/image/", "/mnt/image"],
+    ["/mnt//image", "/mnt/image"],
+    ["/", "/"],
+    ["//", "/"],
+    ["/mnt/image/..", "/mnt"],
+    ["/mnt/..", "/"],
+  ];
+  for (const [raw, root] of roots) {
+    test(`--root ${raw} is normalised to ${root}`, () => {
+      expect(parseApplyOptions({ root: raw, persist: true }, []).root).toBe(root);
+    });
+  }
 
   const refusals: [string, Record<string, string | boolean>, string[]][] = [
     ["VALUE with --reset", { reset: true }, ["5"]],
@@ -42,6 +52,8 @@ describe("parseApplyOptions()", () => {
     ["--file hidden", { file: ".x.conf", persist: true }, []],
     ["--file empty", { file: "", persist: true }, []],
     ["a relative --root", { root: "img" }, []],
+    ["an image --root without --persist, --reset or --show-config", { root: "/img" }, ["70000"]],
+    ["an image --root with --dry-run only", { root: "/img", "dry-run": true }, ["70000"]],
     ["--headroom below 1.2", { headroom: "1.1" }, []],
   ];
   for (const [name, values, positionals] of refusals) {

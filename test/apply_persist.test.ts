@@ -1,7 +1,10 @@
 /**
- * `vmaudit apply` with the compiled binary on fake trees: a temp --root for
- * every config path and a fake --procfs (its sys/vm/max_map_count is a plain
- * file), so the real kernel and /etc are never touched.
+ * `vmaudit apply` with the compiled binary on fake trees and a fake --procfs
+ * (its sys/vm/max_map_count is a plain file), so the real kernel and /etc are
+ * never touched. Two ways to run it:
+ * - `apply`: an offline image, `--root TREE`: only files under it change;
+ * - `applyLive`: the running system (no --root) in a private mount namespace
+ *   whose sysctl folders show the temp tree, with the fake live value.
  */
 import { afterEach, describe, expect } from "bun:test";
 import {
@@ -21,7 +24,7 @@ import { shellQuote } from "../src/cli/command_line.ts";
 import { BINARY, rootTest, runBinary } from "./helpers/env.ts";
 import { leaveJournal } from "./helpers/journal.ts";
 import { makeProcTree, mapsText, SAMPLE_SLABINFO } from "./helpers/proc_tree.ts";
-import { makeSysctlRoot, type SysctlTree } from "./helpers/sysctl_tree.ts";
+import { makeSysctlRoot, type SysctlTree, sysctlNamespace } from "./helpers/sysctl_tree.ts";
 
 const OURS = "/etc/sysctl.d/90-vm_max_map_count.conf";
 const temps: string[] = [];
@@ -29,14 +32,19 @@ afterEach(() => {
   for (const d of temps.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
+type RunOpts = { env?: Record<string, string>; prefix?: string[]; readOnly?: string[] };
+
 interface Env {
   root: string;
   proc: string;
-  /** Run `vmaudit apply ARGS --root ROOT --procfs PROC`. */
-  apply(
-    args: string[],
-    opts?: { env?: Record<string, string>; prefix?: string[] },
-  ): ReturnType<typeof runBinary>;
+  /** Run `vmaudit apply ARGS --root ROOT --procfs PROC`: an offline image. */
+  apply(args: string[], opts?: RunOpts): ReturnType<typeof runBinary>;
+  /**
+   * Run `vmaudit apply ARGS --procfs PROC` on "the running system": in a
+   * mount namespace where the sysctl folders are the tree's (`readOnly`
+   * folders remounted read-only there).
+   */
+  applyLive(args: string[], opts?: RunOpts): ReturnType<typeof runBinary>;
   live(): number;
   setLive(v: number): void;
   file(path?: string): string | undefined;
@@ -54,14 +62,20 @@ function fakeSystem(tree: SysctlTree = {}, opts: { peak?: number; live?: number 
   });
   temps.push(root, proc);
   const limitFile = join(proc, "sys", "vm", "max_map_count");
+  // An empty run dir: a stress journal elsewhere on the machine must not leak in.
+  const env = (o?: RunOpts) => ({ VMAUDIT_RUN_DIR: join(root, "no-run-dir"), ...o?.env });
   return {
     root,
     proc,
-    // An empty run dir: a stress journal elsewhere on the machine must not leak in.
     apply: (args, o) =>
       runBinary(["apply", ...args, "--root", root, "--procfs", proc], {
-        ...o,
-        env: { VMAUDIT_RUN_DIR: join(root, "no-run-dir"), ...o?.env },
+        prefix: o?.prefix,
+        env: env(o),
+      }),
+    applyLive: (args, o) =>
+      runBinary(["apply", ...args, "--procfs", proc], {
+        prefix: [...sysctlNamespace(root, { readOnly: o?.readOnly }), ...(o?.prefix ?? [])],
+        env: env(o),
       }),
     live: () => Number(readFileSync(limitFile, "utf8").trim()),
     setLive: (v) => writeFileSync(limitFile, `${v}\n`),
@@ -93,7 +107,12 @@ function snapshot(dir: string): Record<string, string> {
 
 const PAST = new Date("2001-02-03T04:05:06Z");
 
-describe("apply --persist under --root", () => {
+/** `s` as a RegExp source that matches it literally. */
+function lit(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+}
+
+describe("apply --persist under an offline --root", () => {
   rootTest(
     "writes the header and one setting line, mode 0644 and owned by root even under umask 077",
     () => {
@@ -103,9 +122,9 @@ describe("apply --persist under --root", () => {
       });
       expect(r.stderr).toBe("");
       expect(r.code).toBe(0);
-      expect(s.live()).toBe(70000);
       const text = s.file() ?? "";
       expect(text).toMatch(/^# Written by vmaudit \d+\.\d+\.\d+ on \d{4}-\d\d-\d\dT/);
+      // In an image the previous value is its boot value: here the kernel default.
       expect(text).toContain("previous value was 65530");
       expect(text.split("\n").filter((l) => !l.startsWith("#") && l !== "")).toEqual([
         "vm.max_map_count = 70000",
@@ -122,7 +141,56 @@ describe("apply --persist under --root", () => {
   );
 
   rootTest(
-    "the write is atomic: a temp file in the same directory, fsynced, then renamed over the target",
+    "the live value is neither read nor written, and paths carry the root (text and JSON)",
+    () => {
+      const s = fakeSystem({ "/usr/lib/sysctl.d/10-arch.conf": "vm.max_map_count = 1048576\n" });
+      const r = s.apply(["90000", "--persist", "--json"]);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      expect(s.live()).toBe(65530);
+      const j = JSON.parse(r.stdout);
+      expect([j.root, j.live, j.changed, j.value]).toEqual([s.root, null, true, 90000]);
+      expect(j.file.path).toBe(`${s.root}${OURS}`);
+      expect(j.boot.systemd.winner.path).toBe(`${s.root}${OURS}`);
+      expect(j.boot.systemd.order).toEqual([
+        `${s.root}/usr/lib/sysctl.d/10-arch.conf`,
+        `${s.root}${OURS}`,
+      ]);
+      // The image's boot value before the change is the "previous" one.
+      expect(s.file()).toContain("previous value was 1048576");
+      rmSync(join(s.root, OURS));
+      const text = s.apply(["90000", "--persist"]);
+      expect(text.code).toBe(0);
+      expect(text.stdout).toMatch(
+        new RegExp(`^Offline root ${lit(s.root)}: only files under it change`),
+      );
+      expect(text.stdout).not.toMatch(/Current value/);
+      expect(text.stdout).toContain(`${s.root}${OURS} was written with:`);
+      // The image has no systemd-sysctl, so procps applies its config at boot.
+      expect(text.stdout).toContain(`At boot: 90000 with sysctl --system (from ${s.root}${OURS})`);
+      expect(s.live()).toBe(65530);
+    },
+  );
+
+  rootTest("without --persist an offline --root is a usage error (exit 2)", () => {
+    const s = fakeSystem();
+    const r = s.apply(["90000"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/Cannot use --root ".*" without --persist.*offline image/);
+    expect(s.live()).toBe(65530);
+  });
+
+  rootTest("--show-config does not read the live value of an offline root", () => {
+    const s = fakeSystem({}, { live: 123456 });
+    const j = JSON.parse(s.apply(["--show-config", "--json"]).stdout);
+    expect([j.root, j.liveValue]).toEqual([s.root, null]);
+    expect(s.apply(["--show-config"]).stdout).toMatch(/Live value: not read \(an offline image\)/);
+    // The running system (no --root) does read it.
+    expect(JSON.parse(s.applyLive(["--show-config", "--json"]).stdout).liveValue).toBe(123456);
+  });
+
+  rootTest(
+    "the write is atomic: a temp file in the open folder, fsynced, then renamed over the target",
     () => {
       const s = fakeSystem({ [OURS]: "# Written by vmaudit\nvm.max_map_count = 1\n" });
       const log = join(s.root, "strace.log");
@@ -138,118 +206,41 @@ describe("apply --persist under --root", () => {
         ],
       });
       expect(r.code).toBe(0);
-      const dir = join(s.root, "etc/sysctl.d");
-      const lines = readFileSync(log, "utf8")
-        .split("\n")
-        .filter((l) => l.includes(dir) || /fsync\(/.test(l));
+      expect(s.file()).toContain("vm.max_map_count = 70000");
+      const lines = readFileSync(log, "utf8").split("\n");
+      const fdOf = (line: string | undefined) => /= (\d+)$/.exec(line ?? "")?.[1];
       const open = lines.findIndex((l) =>
         /openat\(.*\/\.90-vm_max_map_count\.conf\..*\.tmp".*O_CREAT\|O_EXCL/.test(l),
       );
       expect(open).toBeGreaterThanOrEqual(0);
-      const fd = /= (\d+)$/.exec(lines[open] ?? "")?.[1];
+      // The temp file is created in the folder reached step by step without
+      // following links (O_PATH|O_NOFOLLOW, the last sysctl.d before it) and
+      // then opened for fsync through /proc/self/fd.
+      const step = lines.findLastIndex(
+        (l, i) => i < open && /\/sysctl\.d", O_RDONLY\|.*O_NOFOLLOW.*O_PATH\|O_DIRECTORY/.test(l),
+      );
+      const reopen = lines.findIndex(
+        (l, i) => i > step && l.includes(`"/proc/self/fd/${fdOf(lines[step])}", O_RDONLY`),
+      );
+      expect(step).toBeGreaterThanOrEqual(0);
+      expect(reopen).toBeGreaterThan(step);
+      const dirFd = fdOf(lines[reopen]);
+      expect(dirFd).toBeDefined();
+      expect(lines[open]).toContain(`"/proc/self/fd/${dirFd}/.90-vm_max_map_count.conf.`);
+      const fd = fdOf(lines[open]);
       const fsync = lines.findIndex((l, i) => i > open && l.includes(`fsync(${fd})`));
       const rename = lines.findIndex((l) =>
-        /rename.*\.tmp", .*90-vm_max_map_count\.conf"\) = 0/.test(l),
+        new RegExp(
+          `rename.*"/proc/self/fd/${dirFd}/\\..*\\.tmp", .*"/proc/self/fd/${dirFd}/90-vm_max_map_count\\.conf"\\) = 0`,
+        ).test(l),
       );
       expect(fsync).toBeGreaterThan(open);
       expect(rename).toBeGreaterThan(fsync);
-      // The directory is fsynced after the rename, so the rename survives a crash.
-      const dirOpen = lines.findIndex((l, i) => i > rename && l.includes(`"${dir}", O_RDONLY`));
-      const dirFd = /= (\d+)$/.exec(lines[dirOpen] ?? "")?.[1];
-      expect(lines.some((l, i) => i > dirOpen && l.includes(`fsync(${dirFd})`))).toBe(true);
+      // The folder is fsynced after the rename, so the rename survives a crash.
+      expect(lines.some((l, i) => i > rename && l.includes(`fsync(${dirFd})`))).toBe(true);
       // Until the rename, the target is never opened for writing: an
       // interrupted write leaves the old file intact.
-      expect(lines.some((l) => l.includes(`${dir}/90-vm_max_map_count.conf", O_WRONLY`))).toBe(
-        false,
-      );
-    },
-  );
-
-  rootTest(
-    "a second run with the same value changes nothing: mtime unchanged, changed false",
-    () => {
-      const s = fakeSystem();
-      expect(s.apply(["70000", "--persist"]).code).toBe(0);
-      utimesSync(join(s.root, OURS), PAST, PAST);
-      const before = snapshot(s.root);
-      const r = s.apply(["70000", "--persist", "--json"]);
-      expect(r.code).toBe(0);
-      const j = JSON.parse(r.stdout);
-      expect(j.schemaVersion).toBe(1);
-      expect(j.changed).toBe(false);
-      expect(j.live.changed).toBe(false);
-      expect(j.file.action).toBe("unchanged");
-      expect(statSync(join(s.root, OURS)).mtime.getTime()).toBe(PAST.getTime());
-      expect(snapshot(s.root)).toEqual(before);
-      const text = s.apply(["70000", "--persist"]);
-      expect(text.stdout).toMatch(/already 70000/);
-      expect(text.stdout).toMatch(/already sets 70000: left unchanged/);
-      expect(text.stdout).toMatch(/Nothing changed/);
-    },
-  );
-
-  rootTest(
-    "a file that already says the value is not rewritten when only the live value differs",
-    () => {
-      const s = fakeSystem({ [OURS]: "# hand-written\nvm.max_map_count=70000\n" });
-      utimesSync(join(s.root, OURS), PAST, PAST);
-      const j = JSON.parse(s.apply(["70000", "--persist", "--json"]).stdout);
-      expect([j.changed, j.live.changed, j.file.changed]).toEqual([true, true, false]);
-      expect(s.live()).toBe(70000);
-      expect(statSync(join(s.root, OURS)).mtime.getTime()).toBe(PAST.getTime());
-      expect(s.file()).toBe("# hand-written\nvm.max_map_count=70000\n");
-    },
-  );
-
-  rootTest("a symlink at the path is refused, not followed, and nothing changes", () => {
-    const s = fakeSystem({
-      "/etc/shadow-target": "keep\n",
-      [OURS]: { link: "/etc/shadow-target" },
-    });
-    // The link points inside the root as an absolute path would on the target;
-    // make it point at the real temp file too, to prove it is not followed.
-    rmSync(join(s.root, OURS));
-    symlinkSync(join(s.root, "etc/shadow-target"), join(s.root, OURS));
-    const r = s.apply(["70000", "--persist"]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/Refusing to write ".*90-vm_max_map_count\.conf": it is a symlink/);
-    expect(readFileSync(join(s.root, "etc/shadow-target"), "utf8")).toBe("keep\n");
-    expect(s.live()).toBe(65530);
-  });
-
-  rootTest("a directory at the path is refused and nothing changes", () => {
-    const s = fakeSystem();
-    mkdirSync(join(s.root, OURS), { recursive: true });
-    const r = s.apply(["70000", "--persist"]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/not a regular file/);
-    expect(s.live()).toBe(65530);
-  });
-
-  rootTest(
-    "a write failure (read-only directory) leaves the old file intact and the live value unchanged",
-    () => {
-      const old = "# Written by vmaudit 0.0.1\nvm.max_map_count = 100000\n";
-      const s = fakeSystem({ [OURS]: old });
-      const dir = join(s.root, "etc/sysctl.d");
-      // A private mount namespace where the directory is read-only (root
-      // ignores mode bits, not a read-only mount).
-      const ro = [
-        "unshare",
-        "--mount",
-        "sh",
-        "-c",
-        'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"',
-        "sh",
-        dir,
-      ];
-      const r = s.apply(["70000", "--persist"], { prefix: ro });
-      expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/Cannot write in ".*etc\/sysctl\.d" \(EROFS\)/);
-      expect(r.stderr).not.toMatch(/internal error/);
-      expect(s.file()).toBe(old);
-      expect(readdirSync(dir)).toEqual(["90-vm_max_map_count.conf"]);
-      expect(s.live()).toBe(65530);
+      expect(lines.some((l) => /90-vm_max_map_count\.conf", O_WRONLY/.test(l))).toBe(false);
     },
   );
 
@@ -262,20 +253,256 @@ describe("apply --persist under --root", () => {
   });
 });
 
-describe("boot-time precedence after --persist", () => {
+describe("--root: links in the image resolve inside it, never on the host", () => {
+  const hosts: string[] = [];
+  afterEach(() => {
+    for (const d of hosts.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  /** A host folder holding a config file that must never be read or written through the image. */
+  function hostFolder(): string {
+    const d = makeSysctlRoot({ "/10-host.conf": "vm.max_map_count = 777777\n" });
+    hosts.push(d);
+    return d;
+  }
+
+  rootTest("etc/sysctl.d as an absolute link: read and written inside the root", () => {
+    const host = hostFolder();
+    const s = fakeSystem({
+      [`${host}/20-image.conf`]: "vm.max_map_count = 200000\n",
+      "/etc/sysctl.d": { link: host },
+    });
+    const show = JSON.parse(s.apply(["--show-config", "--json"]).stdout);
+    expect(show.bootValue).toBe(200000);
+    expect(show.boot.systemd.order).toEqual([`${s.root}/etc/sysctl.d/20-image.conf`]);
+    const hostBefore = snapshot(host);
+    const r = s.apply(["90000", "--persist", "--json"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).file.path).toBe(`${s.root}${OURS}`);
+    // The file went to the link's target inside the image; the host folder is untouched.
+    expect(readFileSync(join(s.root, host, "90-vm_max_map_count.conf"), "utf8")).toContain(
+      "vm.max_map_count = 90000",
+    );
+    expect(snapshot(host)).toEqual(hostBefore);
+    expect(s.live()).toBe(65530);
+  });
+
+  rootTest("etc as an absolute link, and a relative link climbing out with ..", () => {
+    const host = hostFolder();
+    const s = fakeSystem({
+      "/image-etc/sysctl.d/20-image.conf": "vm.max_map_count = 200000\n",
+      "/etc": { link: "/image-etc" },
+      "/usr/lib/sysctl.d": { link: `../../../../../../../..${host}` },
+      [`${host}/30-vendor.conf`]: "vm.max_map_count = 300000\n",
+    });
+    const j = JSON.parse(s.apply(["--show-config", "--json"]).stdout);
+    expect(j.boot.systemd.order).toEqual([
+      `${s.root}/etc/sysctl.d/20-image.conf`,
+      `${s.root}/usr/lib/sysctl.d/30-vendor.conf`,
+    ]);
+    expect(j.bootValue).toBe(300000);
+    expect(JSON.stringify(j)).not.toContain("777777");
+    const hostBefore = snapshot(host);
+    expect(s.apply(["400000", "--persist", "--force"]).code).toBe(0);
+    expect(readFileSync(join(s.root, "image-etc", OURS.slice(5)), "utf8")).toContain(
+      "vm.max_map_count = 400000",
+    );
+    expect(snapshot(host)).toEqual(hostBefore);
+  });
+});
+
+describe("apply --persist on the running system (a mount namespace over the sysctl folders)", () => {
+  rootTest(
+    "a second run with the same value changes nothing: mtime unchanged, changed false",
+    () => {
+      const s = fakeSystem();
+      expect(s.applyLive(["70000", "--persist"]).code).toBe(0);
+      expect(s.live()).toBe(70000);
+      utimesSync(join(s.root, OURS), PAST, PAST);
+      const before = snapshot(s.root);
+      const r = s.applyLive(["70000", "--persist", "--json"]);
+      expect(r.code).toBe(0);
+      const j = JSON.parse(r.stdout);
+      expect(j.schemaVersion).toBe(1);
+      expect(j.changed).toBe(false);
+      expect(j.live.changed).toBe(false);
+      expect(j.file.action).toBe("unchanged");
+      expect(statSync(join(s.root, OURS)).mtime.getTime()).toBe(PAST.getTime());
+      expect(snapshot(s.root)).toEqual(before);
+      const text = s.applyLive(["70000", "--persist"]);
+      expect(text.stdout).toMatch(/already 70000/);
+      expect(text.stdout).toMatch(/already sets 70000: left unchanged/);
+      expect(text.stdout).toMatch(/Nothing changed/);
+    },
+  );
+
+  rootTest(
+    "a file that already says the value is not rewritten when only the live value differs",
+    () => {
+      const s = fakeSystem({ [OURS]: "# hand-written\nvm.max_map_count=70000\n" });
+      utimesSync(join(s.root, OURS), PAST, PAST);
+      const j = JSON.parse(s.applyLive(["70000", "--persist", "--json"]).stdout);
+      expect([j.changed, j.live.changed, j.file.changed]).toEqual([true, true, false]);
+      expect(s.live()).toBe(70000);
+      expect(statSync(join(s.root, OURS)).mtime.getTime()).toBe(PAST.getTime());
+      expect(s.file()).toBe("# hand-written\nvm.max_map_count=70000\n");
+    },
+  );
+
+  rootTest("a symlink at the path is refused, not followed, and nothing changes", () => {
+    const s = fakeSystem({
+      "/etc/shadow-target": "keep\n",
+      [OURS]: { link: "/etc/shadow-target" },
+    });
+    // Point the link at the real temp file too, to prove it is not followed.
+    rmSync(join(s.root, OURS));
+    symlinkSync(join(s.root, "etc/shadow-target"), join(s.root, OURS));
+    const r = s.applyLive(["70000", "--persist"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/Refusing to write ".*90-vm_max_map_count\.conf": it is a symlink/);
+    expect(readFileSync(join(s.root, "etc/shadow-target"), "utf8")).toBe("keep\n");
+    expect(s.live()).toBe(65530);
+  });
+
+  rootTest("a directory at the path is refused and nothing changes", () => {
+    const s = fakeSystem();
+    mkdirSync(join(s.root, OURS), { recursive: true });
+    const r = s.applyLive(["70000", "--persist"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/not a regular file/);
+    expect(s.live()).toBe(65530);
+  });
+
+  rootTest(
+    "a write failure (read-only folder) leaves the old file intact and the live value unchanged",
+    () => {
+      const old = "# Written by vmaudit 0.0.1\nvm.max_map_count = 100000\n";
+      const s = fakeSystem({ [OURS]: old });
+      const dir = join(s.root, "etc/sysctl.d");
+      // Root ignores mode bits: a read-only mount is what stops it.
+      const r = s.applyLive(["70000", "--persist"], { readOnly: ["/etc/sysctl.d"] });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/Cannot write in "\/etc\/sysctl\.d" \(EROFS\)/);
+      expect(r.stderr).not.toMatch(/internal error/);
+      expect(s.file()).toBe(old);
+      expect(readdirSync(dir)).toEqual(["90-vm_max_map_count.conf"]);
+      expect(s.live()).toBe(65530);
+    },
+  );
+});
+
+describe("a dry run makes the same checks as the real run", () => {
+  const nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"];
+  rootTest("a read-only config folder fails --dry-run too, as root and without root", () => {
+    const s = fakeSystem();
+    mkdirSync(join(s.root, "etc/sysctl.d"), { recursive: true });
+    const before = snapshot(s.root);
+    for (const prefix of [[], nobody]) {
+      const r = s.applyLive(["70000", "--persist", "--dry-run"], {
+        readOnly: ["/etc/sysctl.d"],
+        prefix,
+      });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/Cannot write in "\/etc\/sysctl\.d" \(EROFS\)/);
+      expect(r.stdout).not.toMatch(/would be written/);
+    }
+    // The same in an offline image.
+    const img = s.apply(["70000", "--persist", "--dry-run"], {
+      prefix: [
+        "unshare",
+        "--mount",
+        "sh",
+        "-c",
+        'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"',
+        "sh",
+        join(s.root, "etc/sysctl.d"),
+      ],
+    });
+    expect(img.code).toBe(1);
+    expect(img.stderr).toMatch(/Cannot write in ".*\/etc\/sysctl\.d" \(EROFS\)/);
+    expect(snapshot(s.root)).toEqual(before);
+    expect(s.live()).toBe(65530);
+  });
+
+  rootTest("a missing config folder is judged by the nearest folder that exists", () => {
+    const s = fakeSystem();
+    const r = s.apply(["70000", "--persist", "--dry-run"], {
+      prefix: [
+        "unshare",
+        "--mount",
+        "sh",
+        "-c",
+        'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"',
+        "sh",
+        s.root,
+      ],
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`Cannot write in "${lit(s.root)}" \\(EROFS\\)`));
+  });
+
+  rootTest("--reset --dry-run on a read-only folder fails too", () => {
+    const s = fakeSystem({ [OURS]: "# Written by vmaudit 0.1.0\nvm.max_map_count = 300000\n" });
+    const r = s.applyLive(["--reset", "--dry-run"], { readOnly: ["/etc/sysctl.d"] });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/Cannot write in "\/etc\/sysctl\.d" \(EROFS\)/);
+  });
+
+  rootTest("a read-only /proc/sys fails --dry-run too", () => {
+    const s = fakeSystem();
+    const ro = [
+      "sh",
+      "-c",
+      'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"',
+      "sh",
+      join(s.proc, "sys"),
+    ];
+    const r = s.applyLive(["70000", "--dry-run"], { prefix: ro });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/\(EROFS\): \/proc\/sys is read-only here, as in a container/);
+  });
+
+  rootTest(
+    "the disk fills after the live value was set: the error says the live value is already changed",
+    () => {
+      const s = fakeSystem();
+      // A one-page tmpfs over /etc/sysctl.d, filled up: creating the temp file
+      // works, writing it fails with ENOSPC.
+      const full = [
+        "sh",
+        "-c",
+        'mount -t tmpfs -o size=4k tmpfs /etc/sysctl.d && (dd if=/dev/zero of=/etc/sysctl.d/fill bs=4096 count=4 2>/dev/null || true) && exec "$@"',
+        "sh",
+      ];
+      const r = s.applyLive(["70000", "--persist"], { prefix: full });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(
+        /^vmaudit: Cannot write "\/etc\/sysctl\.d\/90-vm_max_map_count\.conf": ENOSPC\. The live value is already changed: vm\.max_map_count is 70000 now \(it was 65530\), but \/etc\/sysctl\.d\/90-vm_max_map_count\.conf was not written\n/,
+      );
+      expect(r.stderr).toMatch(/sudo vmaudit apply 65530/);
+      expect(s.live()).toBe(70000);
+    },
+  );
+});
+
+describe("boot-time precedence after --persist (offline root: paths carry it)", () => {
   rootTest(
     "an overriding elasticsearch.conf: exit 1, its path and value named, a later --file suggested",
     () => {
       const s = fakeSystem({ "/usr/lib/sysctl.d/elasticsearch.conf": "vm.max_map_count=262144\n" });
+      const ours = lit(`${s.root}${OURS}`);
+      const es = lit(`${s.root}/usr/lib/sysctl.d/elasticsearch.conf`);
       const r = s.apply(["70000", "--persist"]);
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(
-        /Another sysctl config overrides \/etc\/sysctl\.d\/90-vm_max_map_count\.conf: \/usr\/lib\/sysctl\.d\/elasticsearch\.conf sets vm\.max_map_count = 262144 at boot, not 70000/,
+        new RegExp(
+          `Another sysctl config overrides ${ours}: ${es} sets vm\\.max_map_count = 262144 at boot, not 70000`,
+        ),
       );
       expect(r.stderr).toMatch(
         /--file zz-vm_max_map_count\.conf \(it sorts after elasticsearch\.conf\)/,
       );
-      expect(r.stdout).toMatch(/applies \/usr\/lib\/sysctl\.d\/elasticsearch\.conf after/);
+      expect(r.stdout).toMatch(new RegExp(`applies ${es} after`));
       // The suggested name really wins.
       rmSync(join(s.root, OURS));
       const fixed = s.apply(["70000", "--persist", "--file", "zz-vm_max_map_count.conf", "--json"]);
@@ -283,7 +510,7 @@ describe("boot-time precedence after --persist", () => {
       const j = JSON.parse(fixed.stdout);
       expect(j.bootValue).toBe(70000);
       expect(j.overrides).toEqual([]);
-      expect(j.boot.systemd.winner.path).toBe("/etc/sysctl.d/zz-vm_max_map_count.conf");
+      expect(j.boot.systemd.winner.path).toBe(`${s.root}/etc/sysctl.d/zz-vm_max_map_count.conf`);
     },
   );
 
@@ -291,8 +518,10 @@ describe("boot-time precedence after --persist", () => {
     const s = fakeSystem({ "/etc/sysctl.conf": "vm.max_map_count = 500000\n" });
     const r = s.apply(["70000", "--persist"]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/\/etc\/sysctl\.conf/);
-    expect(r.stderr).toMatch(/remove vm\.max_map_count from \/etc\/sysctl\.conf/);
+    expect(r.stderr).toContain(`${s.root}/etc/sysctl.conf`);
+    expect(r.stderr).toContain(
+      `remove vm.max_map_count from ${s.root}/etc/sysctl.conf (sysctl --system reads it last)`,
+    );
   });
 
   rootTest("--show-config lists every file that sets the key, in order, and the winner", () => {
@@ -306,17 +535,27 @@ describe("boot-time precedence after --persist", () => {
     const r = s.apply(["--show-config"]);
     expect(r.code).toBe(0);
     const rows = r.stdout.split("\n").filter((l) => l.includes(".conf:"));
-    expect(rows[0]).toMatch(/^ +1048576 +\/usr\/lib\/sysctl\.d\/10-arch\.conf:1$/);
-    expect(rows[1]).toMatch(/^ +120000 +wins +\/etc\/sysctl\.d\/90-vm_max_map_count\.conf:1$/);
+    expect(rows[0]).toMatch(
+      new RegExp(`^ +1048576 +${lit(s.root)}/usr/lib/sysctl\\.d/10-arch\\.conf:1$`),
+    );
+    expect(rows[1]).toMatch(
+      new RegExp(`^ +120000 +wins +${lit(s.root)}/etc/sysctl\\.d/90-vm_max_map_count\\.conf:1$`),
+    );
     expect(r.stdout).not.toMatch(/ \n/);
-    expect(r.stdout).toMatch(
-      /elasticsearch\.conf\s+hidden by \/etc\/sysctl\.d\/elasticsearch\.conf \(a \/dev\/null mask\)/,
+    expect(r.stdout).toContain(
+      `${s.root}/usr/lib/sysctl.d/elasticsearch.conf  hidden by ${s.root}/etc/sysctl.d/elasticsearch.conf (a /dev/null mask)`,
     );
     expect(r.stdout).toMatch(/At boot: 120000/);
     const j = JSON.parse(s.apply(["--show-config", "--json"]).stdout);
     expect(j.schemaVersion).toBe(1);
     expect(j.bootValue).toBe(120000);
     expect(j.boot.systemd.settings.map((x: { path: string }) => x.path)).toEqual([
+      `${s.root}/usr/lib/sysctl.d/10-arch.conf`,
+      `${s.root}${OURS}`,
+    ]);
+    // On the running system the same tree shows target-system paths.
+    const live = JSON.parse(s.applyLive(["--show-config", "--json"]).stdout);
+    expect(live.boot.systemd.settings.map((x: { path: string }) => x.path)).toEqual([
       "/usr/lib/sysctl.d/10-arch.conf",
       OURS,
     ]);
@@ -329,7 +568,7 @@ describe("apply --dry-run", () => {
     () => {
       const s = fakeSystem({ "/usr/lib/sysctl.d/10-arch.conf": "vm.max_map_count = 1048576\n" });
       const before = snapshot(s.root);
-      const r = s.apply(["70000", "--persist", "--dry-run"]);
+      const r = s.applyLive(["70000", "--persist", "--dry-run"]);
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/Dry run: nothing was changed/);
       expect(r.stdout).toMatch(/Current value: 65530/);
@@ -361,18 +600,18 @@ describe("apply --dry-run", () => {
 
   rootTest("without --persist, warns that the value is lost at the next boot", () => {
     const s = fakeSystem();
-    const r = s.apply(["70000", "--dry-run"]);
+    const r = s.applyLive(["70000", "--dry-run"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/Without --persist the limit goes back to 65530 at the next boot/);
   });
 });
 
-describe("apply --reset under --root", () => {
+describe("apply --reset", () => {
   rootTest("removes vmaudit's file and sets the value the remaining config gives", () => {
     const s = fakeSystem({ "/usr/lib/sysctl.d/10-vendor.conf": "vm.max_map_count = 200000\n" });
-    expect(s.apply(["300000", "--persist"]).code).toBe(0);
+    expect(s.applyLive(["300000", "--persist"]).code).toBe(0);
     expect(s.live()).toBe(300000);
-    const r = s.apply(["--reset", "--json"]);
+    const r = s.applyLive(["--reset", "--json"]);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
     expect([j.action, j.changed, j.value, j.source, j.file.action]).toEqual([
@@ -385,14 +624,14 @@ describe("apply --reset under --root", () => {
     expect(s.file()).toBeUndefined();
     expect(s.live()).toBe(200000);
     // Again: nothing left to do.
-    const again = JSON.parse(s.apply(["--reset", "--json"]).stdout);
+    const again = JSON.parse(s.applyLive(["--reset", "--json"]).stdout);
     expect([again.changed, again.file.action]).toEqual([false, "absent"]);
   });
 
   rootTest("with no other config, resets to the kernel default 65530 and says so", () => {
     const s = fakeSystem();
-    expect(s.apply(["300000", "--persist"]).code).toBe(0);
-    const r = s.apply(["--reset"]);
+    expect(s.applyLive(["300000", "--persist"]).code).toBe(0);
+    const r = s.applyLive(["--reset"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/New value: +65530 \(the kernel default/);
     expect(r.stdout).toMatch(/90-vm_max_map_count\.conf was removed/);
@@ -401,22 +640,22 @@ describe("apply --reset under --root", () => {
 
   rootTest("warns about another file vmaudit wrote under a different --file name", () => {
     const s = fakeSystem();
-    expect(s.apply(["300000", "--persist"]).code).toBe(0);
-    expect(s.apply(["300000", "--persist", "--file", "zz-vm_max_map_count.conf"]).code).toBe(0);
-    const j = JSON.parse(s.apply(["--reset", "--json"]).stdout);
+    expect(s.applyLive(["300000", "--persist"]).code).toBe(0);
+    expect(s.applyLive(["300000", "--persist", "--file", "zz-vm_max_map_count.conf"]).code).toBe(0);
+    const j = JSON.parse(s.applyLive(["--reset", "--json"]).stdout);
     // zz- still sets 300000, so that is what the remaining config gives.
     expect([j.value, j.file.action]).toEqual([300000, "remove"]);
     expect(j.warnings).toContain(
       "/etc/sysctl.d/zz-vm_max_map_count.conf was also written by vmaudit and stays; remove it with 'vmaudit apply --reset --file zz-vm_max_map_count.conf'",
     );
-    expect(s.apply(["--reset", "--file", "zz-vm_max_map_count.conf"]).code).toBe(0);
+    expect(s.applyLive(["--reset", "--file", "zz-vm_max_map_count.conf"]).code).toBe(0);
     expect(s.live()).toBe(65530);
     expect(readdirSync(join(s.root, "etc/sysctl.d"))).toEqual([]);
   });
 
   rootTest("refuses to remove a file vmaudit did not write, and changes nothing", () => {
     const s = fakeSystem({ [OURS]: "vm.max_map_count = 300000\n" }, { live: 300000 });
-    const r = s.apply(["--reset"]);
+    const r = s.applyLive(["--reset"]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(
       /Refusing to remove ".*90-vm_max_map_count\.conf": vmaudit did not write it/,
@@ -427,12 +666,28 @@ describe("apply --reset under --root", () => {
 
   rootTest("--reset --dry-run shows what it would do and changes nothing", () => {
     const s = fakeSystem();
-    expect(s.apply(["300000", "--persist"]).code).toBe(0);
+    expect(s.applyLive(["300000", "--persist"]).code).toBe(0);
     const before = snapshot(s.root);
-    const r = s.apply(["--reset", "--dry-run"]);
+    const r = s.applyLive(["--reset", "--dry-run"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/would be removed/);
     expect(snapshot(s.root)).toEqual(before);
+    expect(s.live()).toBe(300000);
+  });
+
+  rootTest("under an offline --root only the file goes; the live value stays", () => {
+    const s = fakeSystem({ [OURS]: "# Written by vmaudit 0.1.0\nvm.max_map_count = 300000\n" });
+    s.setLive(300000);
+    const r = s.apply(["--reset", "--json"]);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect([j.live, j.value, j.file.action, j.file.path]).toEqual([
+      null,
+      65530,
+      "remove",
+      `${s.root}${OURS}`,
+    ]);
+    expect(s.file()).toBeUndefined();
     expect(s.live()).toBe(300000);
   });
 });
@@ -447,7 +702,7 @@ describe("the value and the guards (fake proc tree)", () => {
     ];
     for (const [flags, expected] of cases) {
       const s = fakeSystem({}, { peak: 80000 });
-      const r = s.apply([...flags, "--json"]);
+      const r = s.applyLive([...flags, "--json"]);
       expect(r.code).toBe(0);
       const j = JSON.parse(r.stdout);
       expect([j.value, j.source]).toEqual([expected, "recommendation"]);
@@ -459,14 +714,17 @@ describe("the value and the guards (fake proc tree)", () => {
     "a VALUE below a running process's VMA count is refused, naming it; --force overrides",
     () => {
       const s = fakeSystem({}, { peak: 80000 });
-      const r = s.apply(["70000", "--persist"]);
+      const r = s.applyLive(["70000", "--persist"]);
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(/Refusing VALUE 70000: pid 4242 \(java\) has 80000 VMAs now/);
       expect(r.stderr).toMatch(/--force/);
       expect(s.live()).toBe(65530);
       expect(s.file()).toBeUndefined();
-      expect(s.apply(["70000", "--force"]).code).toBe(0);
+      expect(s.applyLive(["70000", "--force"]).code).toBe(0);
       expect(s.live()).toBe(70000);
+      // In an offline image the running processes do not matter.
+      expect(s.apply(["60000", "--persist"]).code).toBe(0);
+      expect(s.file()).toContain("vm.max_map_count = 60000");
     },
   );
 
@@ -474,7 +732,7 @@ describe("the value and the guards (fake proc tree)", () => {
     "a VALUE above 1048576 is refused with the worst-case kernel memory; --force overrides",
     () => {
       const s = fakeSystem();
-      const r = s.apply(["2000000", "--persist"]);
+      const r = s.applyLive(["2000000", "--persist"]);
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(/above 1048576/);
       expect(r.stderr).toMatch(
@@ -482,7 +740,10 @@ describe("the value and the guards (fake proc tree)", () => {
       );
       expect(s.live()).toBe(65530);
       expect(s.file()).toBeUndefined();
-      expect(s.apply(["2000000", "--force"]).code).toBe(0);
+      // The same guard holds for an offline image.
+      expect(s.apply(["2000000", "--persist"]).code).toBe(2);
+      expect(s.file()).toBeUndefined();
+      expect(s.applyLive(["2000000", "--force"]).code).toBe(0);
       expect(s.live()).toBe(2000000);
     },
   );
@@ -491,7 +752,7 @@ describe("the value and the guards (fake proc tree)", () => {
     const s = fakeSystem();
     const run = join(s.root, "run-vmaudit");
     leaveJournal(run);
-    const r = s.apply(["70000", "--json"], { env: { VMAUDIT_RUN_DIR: run } });
+    const r = s.applyLive(["70000", "--json"], { env: { VMAUDIT_RUN_DIR: run } });
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/^vmaudit: warning: .*original value was 65530/);
     expect(JSON.parse(r.stdout).value).toBe(70000);
@@ -513,9 +774,14 @@ describe("without root", () => {
 
   rootTest("--dry-run and --show-config only read, so they work without root", () => {
     const s = fakeSystem();
-    const dry = s.apply(["70000", "--persist", "--dry-run"], { prefix: nobody });
+    const dry = s.applyLive(["70000", "--persist", "--dry-run"], { prefix: nobody });
     expect(dry.stderr).toBe("");
     expect(dry.code).toBe(0);
+    expect(dry.stdout).toMatch(/would be written/);
+    expect(s.applyLive(["--show-config"], { prefix: nobody }).code).toBe(0);
+    const img = s.apply(["70000", "--persist", "--dry-run"], { prefix: nobody });
+    expect(img.stderr).toBe("");
+    expect(img.code).toBe(0);
     expect(s.apply(["--show-config"], { prefix: nobody }).code).toBe(0);
     expect(s.live()).toBe(65530);
   });

@@ -2,8 +2,9 @@
  * End-to-end: the compiled binary changes the real vm.max_map_count.
  * Run under the shared kernel lock:
  *   flock /tmp/vmaudit-kernel.lock node_modules/.bin/bun test test/e2e_apply.test.ts
- * Config paths go to a temp --root, so /etc is never touched. The original
- * limit is saved first and restored (and checked) in afterAll.
+ * Config paths go to a temp tree mounted over the sysctl folders in a private
+ * mount namespace, so /etc is never touched. The original limit is saved
+ * first and restored (and checked) in afterAll.
  */
 import { afterAll, beforeAll, describe, expect } from "bun:test";
 import { rmSync, writeFileSync } from "node:fs";
@@ -11,15 +12,15 @@ import { join } from "node:path";
 import { shellQuote } from "../src/cli/command_line.ts";
 import { BINARY, IS_ROOT, readLimit, rootTest, runBinary } from "./helpers/env.ts";
 import { type Holder, spawnHolder } from "./helpers/holder.ts";
-import { makeSysctlRoot } from "./helpers/sysctl_tree.ts";
+import { makeSysctlRoot, sysctlNamespace } from "./helpers/sysctl_tree.ts";
 
 const LIMIT = "/proc/sys/vm/max_map_count";
 let original = 0;
 let root = "";
 
-function apply(args: string[], prefix?: string[]) {
-  return runBinary(["apply", ...args, "--root", root], {
-    prefix,
+function apply(args: string[], prefix: string[] = []) {
+  return runBinary(["apply", ...args], {
+    prefix: [...sysctlNamespace(root), ...prefix],
     env: { VMAUDIT_RUN_DIR: join(root, "no-run-dir") },
   });
 }
@@ -122,7 +123,7 @@ describe("every guard exits with its code and leaves /proc/sys unchanged", () =>
     );
     expect(r.code).toBe(77);
     expect(r.stderr).toBe(
-      `vmaudit: vmaudit apply needs root: sudo ${shellQuote(BINARY)} apply 90000 --persist --root ${root}\n`,
+      `vmaudit: vmaudit apply needs root: sudo ${shellQuote(BINARY)} apply 90000 --persist\n`,
     );
     expect(readLimit()).toBe(before);
   });
@@ -145,6 +146,60 @@ describe("every guard exits with its code and leaves /proc/sys unchanged", () =>
     expect(r.stderr).toMatch(
       /Cannot write "\/proc\/sys\/vm\/max_map_count" \(EROFS\): \/proc\/sys is read-only here, as in a container\. vm\.max_map_count belongs to the host kernel.*set it on the host \(sysctl -w vm\.max_map_count=90000\)/,
     );
+    expect(readLimit()).toBe(before);
+  });
+});
+
+describe("--root is an offline image: the running kernel is not touched", () => {
+  rootTest("apply 90000 --persist --root IMG writes IMG's file and leaves /proc/sys alone", () => {
+    const img = makeSysctlRoot({});
+    try {
+      const before = readLimit();
+      const r = runBinary(["apply", "90000", "--persist", "--root", img, "--json"], {
+        env: { VMAUDIT_RUN_DIR: join(img, "no-run-dir") },
+      });
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      const j = JSON.parse(r.stdout);
+      expect([j.live, j.file.path]).toEqual([null, `${img}/etc/sysctl.d/90-vm_max_map_count.conf`]);
+      expect(readLimit()).toBe(before);
+      const reset = runBinary(["apply", "--reset", "--root", img], {
+        env: { VMAUDIT_RUN_DIR: join(img, "no-run-dir") },
+      });
+      expect(reset.code).toBe(0);
+      expect(readLimit()).toBe(before);
+    } finally {
+      if (readLimit() !== original) writeFileSync(LIMIT, `${original}\n`);
+      rmSync(img, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("a full disk after the live write (real /proc/sys)", () => {
+  rootTest("the error says the live value is already changed, and how to go back", () => {
+    const before = readLimit();
+    try {
+      // A one-page tmpfs over /etc/sysctl.d, filled up, inside the namespace.
+      const r = apply(
+        ["70001", "--persist"],
+        [
+          "sh",
+          "-c",
+          'mount -t tmpfs -o size=4k tmpfs /etc/sysctl.d && (dd if=/dev/zero of=/etc/sysctl.d/fill bs=4096 count=4 2>/dev/null || true) && exec "$@"',
+          "sh",
+        ],
+      );
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `^vmaudit: Cannot write "/etc/sysctl\\.d/90-vm_max_map_count\\.conf": ENOSPC\\. The live value is already changed: vm\\.max_map_count is 70001 now \\(it was ${before}\\), but /etc/sysctl\\.d/90-vm_max_map_count\\.conf was not written\n`,
+        ),
+      );
+      expect(r.stderr).toContain(`sudo vmaudit apply ${before}`);
+      expect(readLimit()).toBe(70001);
+    } finally {
+      writeFileSync(LIMIT, `${before}\n`);
+    }
     expect(readLimit()).toBe(before);
   });
 });

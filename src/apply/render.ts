@@ -3,9 +3,16 @@
  * strings.
  */
 import type { Palette } from "../color.ts";
+import { withRoot } from "../fs/root_path.ts";
 import { renderTable } from "../render/table.ts";
 import { escapeControlLines, escapeControl as t } from "../render/terminal_text.ts";
-import type { BootAnalysis, Override, ReaderOutcome, SysctlReader } from "../sysctl/precedence.ts";
+import {
+  type BootAnalysis,
+  type Override,
+  type ReaderOutcome,
+  SYSCTL_CONF,
+  type SysctlReader,
+} from "../sysctl/precedence.ts";
 import type { ApplyResult, ShowConfigResult } from "./apply.ts";
 
 const READER_NAME: Record<SysctlReader, string> = {
@@ -55,8 +62,9 @@ export function overrideError(result: ApplyResult): { message: string; hint: str
       `rerun with --file ${t(result.suggestedFile)} (it sorts after ${winner.slice(winner.lastIndexOf("/") + 1)}) and delete ${t(result.file.path)}`,
     );
   }
-  if (result.overrides.some((o) => o.winner?.path === "/etc/sysctl.conf")) {
-    fixes.push("remove vm.max_map_count from /etc/sysctl.conf (sysctl --system reads it last)");
+  const sysctlConf = withRoot(result.root, SYSCTL_CONF);
+  if (result.overrides.some((o) => o.winner?.path === sysctlConf)) {
+    fixes.push(`remove vm.max_map_count from ${sysctlConf} (sysctl --system reads it last)`);
   }
   fixes.push(`or change ${winner} itself`);
   return { message, hint: `To fix it: ${fixes.join("; ")}` };
@@ -87,14 +95,19 @@ export function renderApplyText(r: ApplyResult, p: Palette): string {
         : r.source === "kernel-default"
           ? " (the kernel default: no remaining config sets it)"
           : "";
-  out.push(`Current value: ${r.live.previous}`);
-  out.push(`New value:     ${r.value}${src}`);
-  if (!r.live.changed) {
-    out.push(`vm.max_map_count is already ${r.value}: the live value is left alone`);
-  } else if (r.dryRun) {
-    out.push(`Would write ${r.value} to ${t(r.live.path)}`);
+  if (r.live === null) {
+    out.push(`Offline root ${t(r.root)}: only files under it change; the live value is not touched`);
+    out.push(`New value:     ${r.value}${src}`);
   } else {
-    out.push(p.green(`Set ${t(r.live.path)} to ${r.value}; read back ${r.live.value}`));
+    out.push(`Current value: ${r.live.previous}`);
+    out.push(`New value:     ${r.value}${src}`);
+    if (!r.live.changed) {
+      out.push(`vm.max_map_count is already ${r.value}: the live value is left alone`);
+    } else if (r.dryRun) {
+      out.push(`Would write ${r.value} to ${t(r.live.path)}`);
+    } else {
+      out.push(p.green(`Set ${r.live.path} to ${r.value}; read back ${r.live.value}`));
+    }
   }
   if (r.busiest) {
     out.push(
@@ -154,7 +167,7 @@ export function renderShowConfigText(r: ShowConfigResult, p: Palette): string {
   const b = r.boot;
   const out: string[] = [
     `vm.max_map_count in the sysctl config under ${t(r.root)}`,
-    `Live value: ${r.liveValue ?? "unknown"}`,
+    `Live value: ${r.liveValue ?? (r.root === "/" ? "unknown" : "not read (an offline image)")}`,
     `At boot: ${bootLine(b, r.bootReader)}`,
     "",
     `Applied by ${READER_NAME.systemd} (${files(b.systemd.order.length)}), in this order:`,

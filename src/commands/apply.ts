@@ -2,6 +2,7 @@
  * `vmaudit apply`: set vm.max_map_count now, and with --persist at boot too.
  */
 
+import { resolve } from "node:path";
 import { type ApplyInput, applyLimit, resetLimit, showConfig } from "../apply/apply.ts";
 import {
   overrideError,
@@ -69,11 +70,19 @@ export function parseApplyOptions(values: OptionValues, positionals: string[]): 
   if (!rootRaw.startsWith("/")) {
     throw new UsageError(`Cannot use --root "${rootRaw}": expected an absolute path`, "apply");
   }
+  // Lexically normal: "//" and "/img/.." are "/", "/img/" is "/img".
+  const root = resolve(rootRaw);
+  if (root !== "/" && !persist && !reset && !show) {
+    throw new UsageError(
+      `Cannot use --root "${rootRaw}" without --persist, --reset or --show-config: a --root other than / is an offline image, which has no live value to set`,
+      "apply",
+    );
+  }
   return {
     value,
     recommend: parseRecommendFlags(values, "apply"),
     procfs: procfsFlag(values, "apply"),
-    root: rootRaw.length > 1 ? rootRaw.replace(/\/+$/, "") : rootRaw,
+    root,
     persist,
     file,
     dryRun: values["dry-run"] === true,
@@ -100,7 +109,11 @@ it names it and exits 1. --show-config prints that analysis alone.
 
 Refuses, unless --force, a value below the VMA count of a running process
 (its next mmap would fail) or above 1048576 (a kernel-memory
-denial-of-service risk).`,
+denial-of-service risk).
+
+--root DIR works on an offline image instead of the running system (as
+systemctl --root does): only files under DIR change, links in it are
+resolved inside DIR, and the live value is neither read nor written.`,
   options: {
     persist: { type: "boolean", description: "Also write the boot-time config in /etc/sysctl.d" },
     file: {
@@ -129,7 +142,7 @@ denial-of-service risk).`,
     root: {
       type: "string",
       value: "DIR",
-      description: "Prefix for every config path (for images and tests)",
+      description: "An offline image: change only the config files under DIR, never the live value",
       default: "/",
     },
     ...RECOMMEND_OPTIONS,

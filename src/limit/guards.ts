@@ -4,6 +4,7 @@
  * kernel-memory denial-of-service risk, is refused unless --force.
  * Refusals exit 2 and change nothing.
  */
+import { INT_MAX } from "../cli/values.ts";
 import { DEFAULT_VMA_OBJSIZE } from "../core/recommend.ts";
 import { EXIT_USAGE, ExitError } from "../errors.ts";
 import { formatBytes } from "../render/units.ts";
@@ -24,6 +25,23 @@ export interface BusiestProcess {
 export function busiestProcess(report: ScanReport): BusiestProcess | undefined {
   const top = report.topProcesses[0];
   return top ? { pid: top.pid, app: top.app, vmas: top.vmas } : undefined;
+}
+
+/**
+ * Refuse a value vm.max_map_count cannot take: it is a C int, and 0 would
+ * forbid every new mapping. `apply` gets this from parsing VALUE; a value read
+ * from elsewhere (the stress journal) is checked here.
+ *
+ * @example
+ * guardLimitRange({ what: "restoring 0 from the journal", value: 0 }); // throws, exit 2
+ */
+export function guardLimitRange(input: { what: string; value: number }): void {
+  const { what, value } = input;
+  if (Number.isSafeInteger(value) && value >= 1 && value <= INT_MAX) return;
+  throw new ExitError(
+    EXIT_USAGE,
+    `Refusing ${what}: expected an integer from 1 to ${INT_MAX} (vm.max_map_count is a C int)`,
+  );
 }
 
 /**

@@ -14,12 +14,20 @@ import {
   busiestProcess,
   guardBelowPeak,
   guardHighValue,
+  guardLimitRange,
 } from "../limit/guards.ts";
-import { type LimitJournal, readJournal, removeJournal, writeJournal } from "../limit/journal.ts";
+import {
+  journalPath,
+  type LimitJournal,
+  readJournal,
+  removeJournal,
+  writeJournal,
+} from "../limit/journal.ts";
 import { setMaxMapCount } from "../limit/live.ts";
 import { readMaxMapCount, readVmaSlab, type SlabRead } from "../proc/kernel.ts";
 import { READ_BUFFER_BYTES, readMapsCount } from "../proc/maps.ts";
 import { readArgv, readRssBytes } from "../proc/process.ts";
+import { escapeControl } from "../render/terminal_text.ts";
 import { scanSystem } from "../scan/scan_system.ts";
 import {
   type ApplySuggestion,
@@ -206,11 +214,29 @@ function isStressRunning(procfs: string, pid: number): boolean {
   return argv.some((a) => a === "stress");
 }
 
+/** The busiest process of a fresh scan, for the below-peak guard. */
+function scanBusiest(procfs: string): BusiestProcess | undefined {
+  return busiestProcess(
+    scanSystem({
+      procfs,
+      top: 1,
+      headroom: DEFAULT_HEADROOM,
+      round: DEFAULT_ROUND,
+      vma: undefined,
+      anonymiseUser: undefined,
+    }),
+  );
+}
+
 /**
  * Undo a change left by a run that was killed (SIGKILL, power loss of the
  * process): restore the journal's original limit, then remove the journal.
+ * The journal is read only where no other user could have written it
+ * (limit/journal.ts), and the value it holds passes the same guards as
+ * `apply`: 1 to INT_MAX, and not below a running process's VMA count
+ * without --force.
  */
-export function recoverFromJournal(ctx: StressContext): JournalRecovery | null {
+export function recoverFromJournal(ctx: StressContext, force = false): JournalRecovery | null {
   let j: LimitJournal | undefined;
   try {
     j = readJournal(ctx.runDir);
@@ -233,10 +259,13 @@ export function recoverFromJournal(ctx: StressContext): JournalRecovery | null {
       `An unfinished 'vmaudit stress' left vm.max_map_count at ${j.temporaryLimit} (journal: ${ctx.runDir}); restoring ${j.originalLimit} needs root`,
     );
   }
+  const what = `to restore vm.max_map_count to ${j.originalLimit} from the journal "${journalPath(ctx.runDir)}"`;
+  guardLimitRange({ what, value: j.originalLimit });
+  guardBelowPeak({ what, value: j.originalLimit, busiest: scanBusiest(ctx.procfs), force });
   setMaxMapCount(j.originalLimit, ctx.procfs);
   removeJournal(ctx.runDir);
   ctx.notice(
-    `vmaudit: restored vm.max_map_count to ${j.originalLimit} from the journal of an unfinished run ('${j.command}', pid ${j.pid}, ${j.startedAt}), which had set ${j.temporaryLimit}`,
+    `vmaudit: restored vm.max_map_count to ${j.originalLimit} from the journal of an unfinished run ('${escapeControl(j.command)}', pid ${j.pid}, ${escapeControl(j.startedAt)}), which had set ${j.temporaryLimit}`,
   );
   return {
     restoredLimit: j.originalLimit,
@@ -286,23 +315,13 @@ export async function runStress(opts: StressOptions, ctx: StressContext): Promis
     throw new ExitError(EXIT_FAILURE, `Cannot read "${ctx.procfs}/sys/vm/max_map_count"`);
   }
   runGuards(opts, ctx, original);
-  const journalRecovery = recoverFromJournal(ctx);
+  const journalRecovery = recoverFromJournal(ctx, opts.force);
   const startLimit = readMaxMapCount(ctx.procfs) ?? original;
   if (opts.limit !== undefined) {
-    const busiest = busiestProcess(
-      scanSystem({
-        procfs: ctx.procfs,
-        top: 1,
-        headroom: DEFAULT_HEADROOM,
-        round: DEFAULT_ROUND,
-        vma: undefined,
-        anonymiseUser: undefined,
-      }),
-    );
     guardBelowPeak({
       what: `--limit ${opts.limit}`,
       value: opts.limit,
-      busiest,
+      busiest: scanBusiest(ctx.procfs),
       force: opts.force,
     });
   }

@@ -3,21 +3,19 @@
  * I/O of the boot-time analysis; `root` is `/` on a live system, or an image
  * or a test's temp dir.
  */
-import {
-  lstatSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  realpathSync,
-  statSync,
-} from "node:fs";
+import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { errnoCode } from "../errors.ts";
+import { resolveInRoot } from "../fs/root_path.ts";
 import { type ConfigFile, PROCPS_DIRS, SYSCTL_CONF, type SysctlReader } from "./precedence.ts";
 
-/** `path` (absolute on the target system) under `root`. */
+/**
+ * `path` (absolute on the target system) under `root`, its folders resolved
+ * inside the root as chroot would (fs/root_path.ts); the last component is
+ * not followed.
+ */
 export function underRoot(root: string, path: string): string {
-  return root === "/" ? path : join(root, path);
+  return resolveInRoot(root, path, { followLast: false });
 }
 
 /**
@@ -68,7 +66,7 @@ export function readSysctlConfigFiles(root = "/"): ConfigFile[] {
     let names: string[];
     try {
       // On merged-/usr systems /lib is a link to /usr/lib: read that directory once.
-      const real = realpathSync(underRoot(root, dir));
+      const real = resolveInRoot(root, dir);
       if (seenDirs.has(real)) continue;
       seenDirs.add(real);
       names = readdirSync(real);
@@ -97,7 +95,7 @@ export function readSysctlConfigFiles(root = "/"): ConfigFile[] {
 export function bootReaderOf(root = "/"): SysctlReader {
   for (const p of ["/usr/lib/systemd/systemd-sysctl", "/lib/systemd/systemd-sysctl"]) {
     try {
-      statSync(underRoot(root, p));
+      statSync(resolveInRoot(root, p));
       return "systemd";
     } catch {
       // not there

@@ -2,21 +2,18 @@
  * The boot-time config file vmaudit owns in /etc/sysctl.d: its content, and
  * writing or removing it safely (atomic, idempotent, never through a link).
  */
-import {
-  accessSync,
-  chmodSync,
-  constants,
-  mkdirSync,
-  readFileSync,
-  statSync,
-  unlinkSync,
-} from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, unlinkSync } from "node:fs";
 import { dirname } from "node:path";
 import { EXIT_FAILURE, ExitError, errnoCode, UsageError } from "../errors.ts";
-import { assertRegularOrAbsent, fsyncDir, writeFileAtomic } from "../fs/atomic_write.ts";
+import {
+  assertRegularOrAbsent,
+  assertWritable,
+  fsyncDir,
+  writeFileAtomic,
+} from "../fs/atomic_write.ts";
+import { resolveInRoot, withRoot } from "../fs/root_path.ts";
 import { VERSION } from "../version.ts";
 import { MAX_MAP_COUNT_KEY, parseMaxMapCountValue, parseSysctlConfig } from "./config.ts";
-import { underRoot } from "./config_files.ts";
 
 /** The directory vmaudit writes to: /etc wins over /run and /usr for a file of the same name. */
 export const CONF_DIR = "/etc/sysctl.d";
@@ -45,6 +42,22 @@ export function validateConfName(name: string, command = "apply"): string {
 /** The target-system path of a config name. */
 export function confPath(name: string): string {
   return `${CONF_DIR}/${name}`;
+}
+
+/**
+ * Where the config file `name` is on the host: its folders resolved inside
+ * `root` as chroot would (fs/root_path.ts), so a link in an image never leads
+ * to the host's /etc. The file itself is not followed.
+ */
+function hostConfPath(root: string, name: string): string {
+  try {
+    return resolveInRoot(root, confPath(name), { followLast: false });
+  } catch (err) {
+    throw new ExitError(
+      EXIT_FAILURE,
+      `Cannot resolve "${withRoot(root, confPath(name))}" inside "${root}": ${errnoCode(err) ?? String(err)}`,
+    );
+  }
 }
 
 /**
@@ -78,7 +91,7 @@ export function confValue(text: string): number | undefined {
 
 /** The current text of a config file, or undefined when absent; refuses links and non-files. */
 export function readOwnFile(root: string, name: string): string | undefined {
-  const full = underRoot(root, confPath(name));
+  const full = hostConfPath(root, name);
   assertRegularOrAbsent(full);
   try {
     return readFileSync(full, "utf8");
@@ -89,6 +102,8 @@ export function readOwnFile(root: string, name: string): string | undefined {
 }
 
 export interface PersistOutcome {
+  /** The file name in /etc/sysctl.d. */
+  name: string;
   /** The target-system path. */
   path: string;
   /** False when the file already said the value and was left alone. */
@@ -110,36 +125,25 @@ export function planPersist(input: {
   const existing = readOwnFile(input.root, input.name);
   const path = confPath(input.name);
   if (existing !== undefined && confValue(existing) === input.value) {
-    return { path, changed: false, content: existing };
+    return { name: input.name, path, changed: false, content: existing };
   }
-  return { path, changed: true, content: renderConfFile(input) };
+  return { name: input.name, path, changed: true, content: renderConfFile(input) };
 }
 
 /**
- * Fail early when the config directory (or, if it is missing, the nearest
- * parent that exists) cannot be written, such as a read-only /etc: checked
- * before the live value changes, so that the failure changes nothing.
- * access(2) reports EROFS even for root.
+ * Fail when the config file could not be written or removed: the checks of
+ * the real write (links, a non-file at the path) and whether its folder (or,
+ * if it is missing, the nearest parent that exists) accepts a new file, such
+ * as a read-only /etc (access(2) reports EROFS even for root). Run before the
+ * live value changes, so that the failure changes nothing, and by --dry-run
+ * too, judged as root would judge it.
  */
-export function assertConfDirWritable(root: string): void {
-  let dir = underRoot(root, CONF_DIR);
-  for (;;) {
-    try {
-      statSync(dir);
-      break;
-    } catch {
-      if (dirname(dir) === dir) break;
-      dir = dirname(dir);
-    }
-  }
-  try {
-    accessSync(dir, constants.W_OK);
-  } catch (err) {
-    throw new ExitError(
-      EXIT_FAILURE,
-      `Cannot write in "${dir}" (${errnoCode(err) ?? String(err)}): the boot-time config cannot be saved, so nothing was changed`,
-    );
-  }
+export function assertConfDirWritable(root: string, name: string): void {
+  assertWritable(hostConfPath(root, name), {
+    createParents: true,
+    forRoot: true,
+    why: "the boot-time config cannot be saved, so nothing was changed",
+  });
 }
 
 /**
@@ -152,7 +156,7 @@ export function assertConfDirWritable(root: string): void {
  */
 export function persist(plan: PersistOutcome, root: string): void {
   if (!plan.changed) return;
-  const full = underRoot(root, plan.path);
+  const full = hostConfPath(root, plan.name);
   const dir = dirname(full);
   try {
     const first = mkdirSync(dir, { recursive: true, mode: 0o755 });
@@ -180,7 +184,7 @@ export function checkRemovable(root: string, name: string): boolean {
   if (!isVmauditFile(text)) {
     throw new ExitError(
       EXIT_FAILURE,
-      `Refusing to remove "${underRoot(root, confPath(name))}": vmaudit did not write it (its first line is not "${HEADER_MARK} ..."). Edit or remove it yourself`,
+      `Refusing to remove "${withRoot(root, confPath(name))}": vmaudit did not write it (its first line is not "${HEADER_MARK} ..."). Edit or remove it yourself`,
     );
   }
   return true;
@@ -188,7 +192,7 @@ export function checkRemovable(root: string, name: string): boolean {
 
 /** Remove the file and fsync its directory, so the removal survives a crash. */
 export function removeOwnFile(root: string, name: string): void {
-  const full = underRoot(root, confPath(name));
+  const full = hostConfPath(root, name);
   try {
     unlinkSync(full);
   } catch (err) {
