@@ -96,7 +96,9 @@ export function renderApplyText(r: ApplyResult, p: Palette): string {
           ? " (the kernel default: no remaining config sets it)"
           : "";
   if (r.live === null) {
-    out.push(`Offline root ${t(r.root)}: only files under it change; the live value is not touched`);
+    out.push(
+      `Offline root ${t(r.root)}: only files under it change; the live value is not touched`,
+    );
     out.push(`New value:     ${r.value}${src}`);
   } else {
     out.push(`Current value: ${r.live.previous}`);
