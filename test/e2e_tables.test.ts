@@ -24,10 +24,18 @@ const COMMAND_LINE = [ARGV0, ...ARGS].join(" ");
 // biome-ignore lint/suspicious/noControlCharactersInRegex: terminal control sequences are stripped to measure
 const CSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
 
+/**
+ * What starts a new line on the screen besides a newline: a live frame's move
+ * to the top-left corner (ESC [ H), and leaving the alternate screen
+ * (ESC [ ? 1049 l), which puts the cursor back where it was before the view.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: terminal control sequences are the point
+const NEW_SCREEN_LINE = /\x1b\[(?:[0-9;]*H|\?1049[hl])/g;
+
 /** The widest line the terminal received, in cells. */
 function widest(output: string): { width: number; line: string } {
   let best = { width: 0, line: "" };
-  for (const line of output.replace(CSI, "").split("\n")) {
+  for (const line of output.replace(NEW_SCREEN_LINE, "\n").replace(CSI, "").split("\n")) {
     const width = cellWidth(line);
     if (width > best.width) best = { width, line };
   }

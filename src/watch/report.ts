@@ -164,9 +164,10 @@ export function renderWatchText(r: WatchReport, p: Palette, width?: number): str
   const out: string[] = [];
   out.push(
     p.bold(
-      `Peaks from ${formatCount(r.sampling.samples, "sample", "samples")} every ${r.intervalMs} ms (${formatTime(r.startedAt)} to ${formatTime(r.endedAt)} UTC, stopped by ${r.stoppedBy})`,
+      `Peaks from ${formatCount(r.sampling.samples, "sample", "samples")} every ${r.intervalMs} ms, stopped by ${r.stoppedBy}`,
     ),
   );
+  out.push(`From ${formatTime(r.startedAt)} to ${formatTime(r.endedAt)} UTC`);
   out.push(renderColumns(PEAK_COLUMNS, r.processes.map(peakRow), { width }));
   out.push(p.bold(`Applications (peak of any one process)`));
   out.push(renderColumns(PEAK_COLUMNS, r.applications.map(peakRow), { width }));
