@@ -33,6 +33,7 @@ import {
   compareNames,
   effectiveBootValue,
   laterFileName,
+  memoryConfigFile,
   type Override,
   overridesOf,
   SYSCTL_CONF,
@@ -230,7 +231,11 @@ export function resetLimit(input: ApplyInput): ApplyResult {
   if (present && !input.dryRun) removeOwnFile(input.root, input.file);
   const warnings = coverageWarnings(report);
   const others = readSysctlConfigFiles(input.root).filter(
-    (f) => f.path !== path && f.dir === CONF_DIR && isVmauditFile(f.text),
+    (f) =>
+      f.path !== path &&
+      f.dir === CONF_DIR &&
+      f.kind === "file" &&
+      isVmauditFile(Buffer.from(f.data).toString("utf8")),
   );
   for (const f of others) {
     warnings.push(
@@ -263,7 +268,7 @@ export function resetLimit(input: ApplyInput): ApplyResult {
 }
 
 function ownFile(path: string, text: string): ConfigFile {
-  return { path, dir: CONF_DIR, name: path.slice(CONF_DIR.length + 1), masked: false, text };
+  return memoryConfigFile(CONF_DIR, path.slice(CONF_DIR.length + 1), text);
 }
 
 function suggestFile(overrides: Override[]): string | null {

@@ -4,7 +4,14 @@
  */
 import type { Palette } from "../color.ts";
 import { renderTable } from "../render/table.ts";
-import type { BootAnalysis, Override, ReaderOutcome, SysctlReader } from "../sysctl/precedence.ts";
+import type {
+  BootAnalysis,
+  KeySetting,
+  Override,
+  ReaderOutcome,
+  Shadowed,
+  SysctlReader,
+} from "../sysctl/precedence.ts";
 import type { ApplyResult, ShowConfigResult } from "./apply.ts";
 
 const READER_NAME: Record<SysctlReader, string> = {
@@ -34,7 +41,7 @@ export function overrideLines(overrides: Override[], ours: string, value: number
   return overrides.map((o) => {
     const who = READER_NAME[o.reader];
     if (!o.winner) return `${who} would leave ${o.value}: ${ours} does not set it`;
-    const where = `${o.winner.path}:${o.winner.line} sets vm.max_map_count = ${o.winner.raw}`;
+    const where = `${o.winner.path}:${o.winner.line} sets ${o.winner.key} = ${o.winner.raw}`;
     if (o.winner.path === ours) {
       return `${who} would not get ${value}: ${where}, which the kernel refuses`;
     }
@@ -127,18 +134,38 @@ export function renderApplyJson(r: ApplyResult | ShowConfigResult): string {
   return `${JSON.stringify(r, null, 2)}\n`;
 }
 
+/** How a hiding entry is described: a directory or a dangling link hides too. */
+const HIDER: Record<Shadowed["byKind"], string> = {
+  file: "",
+  null: " (a /dev/null mask)",
+  directory: " (a directory: it sets nothing)",
+  missing: " (a dangling link: it sets nothing)",
+  other: " (not a regular file: it sets nothing)",
+};
+
 function files(n: number): string {
   return n === 1 ? "1 file" : `${n} files`;
+}
+
+function settingValue(s: KeySetting): string {
+  if (s.raw === null) return "(no value)";
+  return s.value === undefined ? `${s.raw} (refused by the kernel)` : s.raw;
+}
+
+function settingNote(s: KeySetting, o: ReaderOutcome, p: Palette): string {
+  if (s === o.winner) return p.bold("wins");
+  return s.written ? "" : "not written";
 }
 
 function readerTable(o: ReaderOutcome, p: Palette): string {
   if (o.settings.length === 0) return "  (no file sets it)\n";
   const rows = o.settings.map((s) => [
-    s.value === undefined ? `${s.raw} (refused by the kernel)` : s.raw,
-    s === o.winner ? p.bold("wins") : "",
+    settingValue(s),
+    settingNote(s, o, p),
+    s.key,
     `${s.path}:${s.line}`,
   ]);
-  return renderTable(["value", "", "file:line"], rows, ["right", "left", "left"]);
+  return renderTable(["value", "", "key", "file:line"], rows, ["right", "left", "left", "left"]);
 }
 
 /**
@@ -173,7 +200,7 @@ export function renderShowConfigText(r: ShowConfigResult, p: Palette): string {
   if (b.shadowed.length > 0) {
     out.push("", "Hidden by a file of the same name in an earlier directory:");
     for (const s of b.shadowed) {
-      out.push(`  ${s.path}  hidden by ${s.by}${s.byMask ? " (a /dev/null mask)" : ""}`);
+      out.push(`  ${s.path}  hidden by ${s.by}${HIDER[s.byKind]}`);
     }
   }
   for (const u of b.unreadable) out.push(p.yellow(`Warning: cannot read ${u.path} (${u.error})`));

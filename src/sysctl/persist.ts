@@ -15,8 +15,15 @@ import { dirname } from "node:path";
 import { EXIT_FAILURE, ExitError, errnoCode, UsageError } from "../errors.ts";
 import { assertRegularOrAbsent, fsyncDir, writeFileAtomic } from "../fs/atomic_write.ts";
 import { VERSION } from "../version.ts";
-import { MAX_MAP_COUNT_KEY, parseMaxMapCountValue, parseSysctlConfig } from "./config.ts";
+import {
+  byteString,
+  bytesOf,
+  MAX_MAP_COUNT_KEY,
+  MAX_MAP_COUNT_PATH_KEY,
+  parseSystemdConfig,
+} from "./config.ts";
 import { underRoot } from "./config_files.ts";
+import { kernelParseMaxMapCount } from "./kernel_int.ts";
 
 /** The directory vmaudit writes to: /etc wins over /run and /usr for a file of the same name. */
 export const CONF_DIR = "/etc/sysctl.d";
@@ -68,12 +75,15 @@ export function isVmauditFile(text: string): boolean {
   return text.startsWith(HEADER_MARK);
 }
 
-/** The value a file's text sets for vm.max_map_count (its last assignment), or undefined. */
+/**
+ * The value a file's text alone gives vm.max_map_count as systemd-sysctl
+ * reads it (its last assignment, as the kernel takes it), or undefined.
+ */
 export function confValue(text: string): number | undefined {
-  const last = parseSysctlConfig(text)
-    .filter((a) => a.key === MAX_MAP_COUNT_KEY)
+  const last = parseSystemdConfig(byteString(Buffer.from(text)))
+    .directives.filter((d) => d.key === MAX_MAP_COUNT_PATH_KEY)
     .at(-1);
-  return last ? parseMaxMapCountValue(last.value) : undefined;
+  return last?.value == null ? undefined : kernelParseMaxMapCount(bytesOf(`${last.value}\n`));
 }
 
 /** The current text of a config file, or undefined when absent; refuses links and non-files. */
