@@ -28,7 +28,7 @@ import { errnoCode } from "../src/errors.ts";
 import { readSysctlConfigFiles } from "../src/sysctl/config_files.ts";
 import { kernelParseMaxMapCount } from "../src/sysctl/kernel_int.ts";
 import { type SysctlReader, simulateReader } from "../src/sysctl/precedence.ts";
-import { runBinary } from "./helpers/env.ts";
+import { binary } from "./helpers/env.ts";
 import { prng, randomTree } from "./helpers/sysctl_fuzz.ts";
 import { HAND_CASES, handEntries } from "./helpers/sysctl_hand_cases.ts";
 import {
@@ -43,6 +43,7 @@ import {
 const SEED = Number(process.env.VMAUDIT_FUZZ_SEED ?? 20250905);
 const TREES = Number(process.env.VMAUDIT_FUZZ_TREES ?? 400);
 const KERNEL_DEFAULT = 65530;
+const PARALLEL = 2;
 const LIMIT_PATH = "/proc/sys/vm/max_map_count";
 
 interface Case {
@@ -104,12 +105,39 @@ function sameWrites(a: Uint8Array[], b: Uint8Array[]): boolean {
   );
 }
 
+type ShowConfig = { boot: Record<SysctlReader, { value: number }> };
+
+/** `vmaudit apply --show-config --json --root ROOT` through the compiled binary. */
+async function showConfigJson(c: Case): Promise<ShowConfig> {
+  const p = Bun.spawn([binary(), "apply", "--show-config", "--json", "--root", c.root], {
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [code, out, err] = await Promise.all([
+    p.exited,
+    new Response(p.stdout).text(),
+    new Response(p.stderr).text(),
+  ]);
+  if (code !== 0) throw new Error(`vmaudit failed on ${c.name} (exit ${code}): ${err}`);
+  return JSON.parse(out);
+}
+
+/** Map with at most `n` calls in flight, keeping the order. */
+async function pool<T, R>(items: T[], n: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: n }, worker));
+  return out;
+}
+
 /** Every disagreement between vmaudit and the tools for one case, as text. */
-function disagreements(
-  c: Case,
-  oracle: OracleResult,
-  json: { boot: Record<SysctlReader, { value: number }> },
-): string[] {
+function disagreements(c: Case, oracle: OracleResult, json: ShowConfig): string[] {
   const files = readSysctlConfigFiles(c.root);
   const out: string[] = [];
   for (const reader of ["systemd", "procps"] as const) {
@@ -138,12 +166,9 @@ const suite = unavailable ? describe.skip : describe;
 suite("the boot value agrees with the real systemd-sysctl and procps", () => {
   let parent = "";
   const cases: Case[] = [];
-  const results: {
-    oracle: OracleResult;
-    json: { boot: Record<SysctlReader, { value: number }> };
-  }[] = [];
+  const results: { oracle: OracleResult; json: ShowConfig }[] = [];
 
-  beforeAll(() => {
+  beforeAll(async () => {
     const started = performance.now();
     parent = mkdtempSync(join(tmpdir(), "vmaudit-differential-"));
     for (const [name, spec] of HAND_CASES) {
@@ -160,17 +185,21 @@ suite("the boot value agrees with the real systemd-sysctl and procps", () => {
       });
     }
     const built = performance.now();
-    const oracle = runRealTools(cases.map((c) => c.root));
-    const ran = performance.now();
-    for (const [i, c] of cases.entries()) {
-      const p = runBinary(["apply", "--show-config", "--json", "--root", c.root]);
-      if (p.code !== 0) throw new Error(`vmaudit failed on ${c.name}: ${p.stderr}`);
-      results.push({ oracle: oracle[i] as OracleResult, json: JSON.parse(p.stdout) });
+    // The tools run under strace, one tree after another in each namespace:
+    // two namespaces side by side use both cores.
+    const [oracle, json] = await Promise.all([
+      runRealTools(
+        cases.map((c) => c.root),
+        PARALLEL,
+      ),
+      pool(cases, PARALLEL, (c) => showConfigJson(c)),
+    ]);
+    for (const [i, o] of oracle.entries()) {
+      results.push({ oracle: o, json: json[i] as ShowConfig });
     }
-    const done = performance.now();
     console.log(
       `sysctl differential: ${toolVersions()}; seed ${SEED}; ${HAND_CASES.length} hand cases + ${TREES} generated trees; ` +
-        `build ${Math.round(built - started)} ms, real tools ${Math.round(ran - built)} ms, vmaudit ${Math.round(done - ran)} ms`,
+        `built in ${Math.round(built - started)} ms, both tools and vmaudit ran in ${Math.round(performance.now() - built)} ms`,
     );
   }, 300_000);
 
@@ -206,6 +235,12 @@ suite("the boot value agrees with the real systemd-sysctl and procps", () => {
     const differ = results.filter(
       (r) => fold(r.oracle.systemd.writes) !== fold(r.oracle.procps.writes),
     );
+    const writes = (t: "systemd" | "procps") =>
+      results.filter((r) => r.oracle[t].writes.length > 0).length;
+    console.log(
+      `sysctl differential: of ${results.length} trees, systemd writes the key in ${writes("systemd")}, ` +
+        `procps in ${writes("procps")}, and their boot values differ in ${differ.length}`,
+    );
     expect(differ.length).toBeGreaterThan(10);
     for (const r of differ) expect(r.json.boot.systemd.value).not.toBe(r.json.boot.procps.value);
   });
@@ -216,17 +251,57 @@ suite("the boot value agrees with the real systemd-sysctl and procps", () => {
       for (const w of [...r.oracle.systemd.writes, ...r.oracle.procps.writes])
         strings.set(w.toString("latin1"), w);
     }
+    const written = strings.size;
+    // Each feature of the kernel's parsing, whether or not a tree made a tool write it.
+    for (const k of KERNEL_PROBES) strings.set(k, Buffer.from(k, "latin1"));
     const probes = [...strings.values()].filter(safeToProbe);
     // Most strings can be tried; the rest could read as a low limit if the
     // model were wrong, and are covered by the unit table instead.
     expect(probes.length).toBeGreaterThan(strings.size / 2);
+    expect(KERNEL_PROBES.every((k) => safeToProbe(Buffer.from(k, "latin1")))).toBe(true);
     const wrong = probeKernel(probes);
     console.log(
-      `sysctl differential: ${probes.length} of ${strings.size} distinct written strings tried on the real kernel`,
+      `sysctl differential: ${probes.length} strings tried on the real kernel (${written} distinct ones the tools wrote, ${KERNEL_PROBES.length} fixed ones)`,
     );
     expect(wrong).toEqual([]);
   });
 });
+
+/** Strings that show each rule of the kernel's parsing, all safe to try. */
+const KERNEL_PROBES = [
+  "262144\n",
+  "262144",
+  "262144 ",
+  "262144 # es\n",
+  "262144\t# es\n",
+  "262144 262145\n",
+  "300000 = 6\n",
+  "262144abc\n",
+  "262144\r\n",
+  "262144\f\n",
+  "262144\v\n",
+  "262144\xa0\n",
+  "262144\x00\n",
+  "  262144\n",
+  "\t\v\f\r262144\n",
+  "\n\n262144\n",
+  "\xa0262144\n",
+  "\x85262144\n",
+  "-262144\n",
+  "+262144\n",
+  "0x40000\n",
+  "0X40000\n",
+  "0x0040000\n",
+  "0x40000x\n",
+  "0400000\n",
+  "0800000\n",
+  "2147483647\n",
+  "2147483648\n",
+  "4294967296\n",
+  "99999999999999999999\n",
+  "00000000000000262144\n",
+  "000000000000000262144\n",
+];
 
 /**
  * Whether writing `w` to the real limit is harmless even if the model is

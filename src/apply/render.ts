@@ -184,12 +184,10 @@ export function renderShowConfigText(r: ShowConfigResult, p: Palette): string {
     "",
     `Applied by ${READER_NAME.systemd} (${files(b.systemd.order.length)}), in this order:`,
   ];
-  out.push(readerTable(b.systemd, p).replace(/\n$/, ""));
-  const same =
-    b.procps.settings.length === b.systemd.settings.length &&
-    b.procps.settings.every((s, i) => s.path === b.systemd.settings[i]?.path);
+  const systemdTable = readerTable(b.systemd, p);
+  out.push(systemdTable.replace(/\n$/, ""));
   out.push("");
-  if (same) {
+  if (readerTable(b.procps, p) === systemdTable) {
     out.push(`${READER_NAME.procps} applies the same settings in the same order.`);
   } else {
     out.push(

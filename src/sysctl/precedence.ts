@@ -287,7 +287,7 @@ function simulateProcps(files: readonly ConfigFile[]): Simulation {
       const f = siblings.find((s) => nameKey(s) === name);
       // fopen() failed: procps gives up the rest of this entry's glob.
       if (!f || f.kind === "missing" || f.kind === "other") break;
-      if (f.kind !== "directory") readFile(f);
+      if (f.kind === "file") readFile(f);
     }
   }
   const conf = files.find((f) => f.path === SYSCTL_CONF);

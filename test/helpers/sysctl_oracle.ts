@@ -118,18 +118,10 @@ for t in "$@"; do
 done
 `;
 
-/**
- * Run both tools on every root (each made by `makeOracleRoot`), in one
- * private mount namespace.
- *
- * @example
- * const [r] = runRealTools([root]);
- * r.systemd.writes.map(String); // ["262144\n"]
- */
-export function runRealTools(roots: string[]): OracleResult[] {
+async function runBatch(roots: string[]): Promise<OracleResult[]> {
   const out = mkdtempSync(join(tmpdir(), "vmaudit-oracle-"));
   try {
-    const p = Bun.spawnSync(
+    const p = Bun.spawn(
       [
         "unshare",
         "--mount",
@@ -144,9 +136,8 @@ export function runRealTools(roots: string[]): OracleResult[] {
       ],
       { stdout: "pipe", stderr: "pipe" },
     );
-    if (p.exitCode !== 0) {
-      throw new Error(`oracle namespace failed (exit ${p.exitCode}): ${p.stderr.toString()}`);
-    }
+    const [code, stderr] = await Promise.all([p.exited, new Response(p.stderr).text()]);
+    if (code !== 0) throw new Error(`oracle namespace failed (exit ${code}): ${stderr}`);
     return roots.map((_, i) => {
       const run = (tool: string): ToolRun => ({
         writes: writesToTarget(readFileSync(join(out, `${i}.${tool}`), "latin1")),
@@ -158,6 +149,22 @@ export function runRealTools(roots: string[]): OracleResult[] {
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
+}
+
+/**
+ * Run both tools on every root (each made by `makeOracleRoot`), in
+ * `namespaces` private mount namespaces side by side (each takes a share of
+ * the roots, in order).
+ *
+ * @example
+ * const [r] = await runRealTools([root]);
+ * r.systemd.writes.map(String); // ["262144\n"]
+ */
+export async function runRealTools(roots: string[], namespaces = 1): Promise<OracleResult[]> {
+  const size = Math.ceil(roots.length / namespaces);
+  const batches: string[][] = [];
+  for (let i = 0; i < roots.length; i += size) batches.push(roots.slice(i, i + size));
+  return (await Promise.all(batches.map(runBatch))).flat();
 }
 
 /** One entry of a test tree. Names may hold any byte but `/` and NUL, so paths are bytes. */
