@@ -612,3 +612,22 @@ describe("--show-config gives the boot value each tool really gives (compiled bi
     });
   }
 });
+
+test("--show-config says when the kernel refuses the value that would win", () => {
+  const root = makeOracleRoot(
+    handEntries({
+      "/etc/sysctl.d/10-a.conf": "vm.max_map_count = 200000\n",
+      "/etc/sysctl.d/20-b.conf": "vm.max_map_count = 262144abc\n",
+    }),
+  );
+  temps.push(root);
+  const r = runBinary(["apply", "--show-config", "--root", root]);
+  expect(r.code).toBe(0);
+  // No systemd-sysctl in the root, so procps is the boot reader: it keeps 200000.
+  expect(r.stdout).toContain(
+    "At boot: 200000 with sysctl --system (from /etc/sysctl.d/10-a.conf); but systemd-sysctl gives 65530",
+  );
+  expect(r.stdout).toMatch(
+    /262144abc \(refused by the kernel\) +wins +vm\.max_map_count +\/etc\/sysctl\.d\/20-b\.conf:1/,
+  );
+});

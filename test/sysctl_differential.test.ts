@@ -154,6 +154,9 @@ function disagreements(c: Case, oracle: OracleResult, json: ShowConfig): string[
     if (json.boot[reader].value !== value) {
       out.push(`${reader} gives ${value} at boot, vmaudit's JSON says ${json.boot[reader].value}`);
     }
+    const said = oracle[reader].stderr.trim();
+    if (out.length > 0 && said)
+      out.push(`${reader} said (exit ${oracle[reader].exitCode}): ${said.slice(0, 300)}`);
   }
   if (out.length === 0) return [];
   return [`${c.name} (${c.root}):\n  ${out.join("\n  ")}\n  tree:\n${describeTree(c.entries)}`];

@@ -23,7 +23,12 @@ const READER_NAME: Record<SysctlReader, string> = {
 export function bootLine(boot: BootAnalysis, bootReader: SysctlReader): string {
   const main = boot[bootReader];
   const other = bootReader === "systemd" ? boot.procps : boot.systemd;
-  const from = main.winner ? `from ${main.winner.path}` : "the kernel default: no file sets it";
+  const w = main.winner;
+  const from = !w
+    ? "the kernel default: no file sets it"
+    : w.value === undefined
+      ? `the kernel default: the kernel refuses ${w.raw} from ${w.path}:${w.line}`
+      : `from ${w.path}`;
   const agree =
     other.value === main.value
       ? `${READER_NAME[other.reader]} agrees`
