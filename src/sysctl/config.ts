@@ -230,10 +230,10 @@ export function parseProcpsConfig(text: ByteString): Directive[] {
   // getline(): a final piece without "\n" is a line only when it is not empty.
   if (raw.at(-1) === "") raw.pop();
   raw.forEach((piece, i) => {
-    const rlen = piece.length + (i < raw.length - 1 || text.endsWith("\n") ? 1 : 0);
-    if (rlen < 2) return;
-    const nul = piece.indexOf("\0");
-    const line = nul >= 0 ? piece.slice(0, nul) : `${piece}\n`;
+    const full = i < raw.length - 1 || text.endsWith("\n") ? `${piece}\n` : piece;
+    if (full.length < 2) return;
+    const nul = full.indexOf("\0");
+    const line = nul >= 0 ? full.slice(0, nul) : full;
     let key = lstrip(line);
     if (key.length < 2 || key[0] === "#" || key[0] === ";") return;
     const eq = key.indexOf("=");
