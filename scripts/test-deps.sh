@@ -29,6 +29,9 @@ NEEDED=(
   "mount:mount"
   "strace:strace"
   "systemd-analyze:systemd"
+  # the differential test of boot values runs the real tools
+  "/lib/systemd/systemd-sysctl:systemd"
+  "/usr/sbin/sysctl:procps"
   # monitoring tests: promtool and a real node_exporter; a C worker with a known layout for inspect
   "promtool:prometheus"
   "prometheus-node-exporter:prometheus-node-exporter"

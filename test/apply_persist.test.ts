@@ -6,7 +6,7 @@
  * - `applyLive`: the running system (no --root) in a private mount namespace
  *   whose sysctl folders show the temp tree, with the fake live value.
  */
-import { afterEach, describe, expect } from "bun:test";
+import { afterEach, describe, expect, test } from "bun:test";
 import {
   lstatSync,
   mkdirSync,
@@ -24,6 +24,8 @@ import { shellQuote } from "../src/cli/command_line.ts";
 import { BINARY, rootTest, runBinary } from "./helpers/env.ts";
 import { leaveJournal } from "./helpers/journal.ts";
 import { makeProcTree, mapsText, SAMPLE_SLABINFO } from "./helpers/proc_tree.ts";
+import { handEntries } from "./helpers/sysctl_hand_cases.ts";
+import { makeOracleRoot } from "./helpers/sysctl_oracle.ts";
 import { makeSysctlRoot, type SysctlTree, sysctlNamespace } from "./helpers/sysctl_tree.ts";
 
 const OURS = "/etc/sysctl.d/90-vm_max_map_count.conf";
@@ -535,11 +537,16 @@ describe("boot-time precedence after --persist (offline root: paths carry it)", 
     const r = s.apply(["--show-config"]);
     expect(r.code).toBe(0);
     const rows = r.stdout.split("\n").filter((l) => l.includes(".conf:"));
+    // systemd writes each key once: the earlier assignment is replaced.
     expect(rows[0]).toMatch(
-      new RegExp(`^ +1048576 +${lit(s.root)}/usr/lib/sysctl\\.d/10-arch\\.conf:1$`),
+      new RegExp(
+        `^ +1048576 +not written +vm\\.max_map_count +${lit(s.root)}/usr/lib/sysctl\\.d/10-arch\\.conf:1$`,
+      ),
     );
     expect(rows[1]).toMatch(
-      new RegExp(`^ +120000 +wins +${lit(s.root)}/etc/sysctl\\.d/90-vm_max_map_count\\.conf:1$`),
+      new RegExp(
+        `^ +120000 +wins +vm/max_map_count +${lit(s.root)}/etc/sysctl\\.d/90-vm_max_map_count\\.conf:1$`,
+      ),
     );
     expect(r.stdout).not.toMatch(/ \n/);
     expect(r.stdout).toContain(
@@ -785,4 +792,112 @@ describe("without root", () => {
     expect(s.apply(["--show-config"], { prefix: nobody }).code).toBe(0);
     expect(s.live()).toBe(65530);
   });
+});
+
+describe("--show-config gives the boot value each tool really gives (compiled binary)", () => {
+  // The differences the hardening issue found; each expected value is what
+  // systemd-sysctl 252 and procps 4.0.2 gave on the same tree (the
+  // differential test checks these and hundreds more against the tools).
+  const b = "vm.max_map_count";
+  const cases: [string, Parameters<typeof handEntries>[0], number, number][] = [
+    [
+      "a value with a trailing comment",
+      { "/etc/sysctl.d/50-a.conf": `${b} = 262144 # es\n` },
+      262144,
+      262144,
+    ],
+    [
+      "a value with a trailing word",
+      { "/etc/sysctl.d/50-a.conf": `${b} = 262144 abc\n` },
+      262144,
+      262144,
+    ],
+    ["a hex value", { "/etc/sysctl.d/50-a.conf": `${b} = 0x40000\n` }, 262144, 262144],
+    ["an octal value", { "/etc/sysctl.d/50-a.conf": `${b} = 0100000\n` }, 32768, 32768],
+    [
+      "a directory in /etc hides /usr/lib",
+      {
+        "/etc/sysctl.d/50-a.conf": { dir: true },
+        "/usr/lib/sysctl.d/50-a.conf": `${b} = 262144\n`,
+      },
+      65530,
+      65530,
+    ],
+    [
+      "a dangling link in /etc hides /usr/lib",
+      {
+        "/etc/sysctl.d/50-a.conf": { link: "/nowhere" },
+        "/usr/lib/sysctl.d/50-a.conf": `${b} = 262144\n`,
+      },
+      65530,
+      65530,
+    ],
+    [
+      "a later -key line cancels (systemd)",
+      { "/etc/sysctl.d/50-a.conf": `${b} = 262144\n`, "/etc/sysctl.d/60-a.conf": `-${b}\n` },
+      65530,
+      262144,
+    ],
+    ["a hidden .conf file (procps)", { "/etc/sysctl.d/.x.conf": `${b} = 262144\n` }, 65530, 262144],
+    [
+      "a UTF-8 BOM is part of the key",
+      { "/etc/sysctl.d/50-a.conf": `\xef\xbb\xbf${b} = 262144\n` },
+      65530,
+      65530,
+    ],
+    ["a glob key", { "/etc/sysctl.d/50-a.conf": "vm.max_map_* = 262144\n" }, 262144, 262144],
+    [
+      "CR-only line ends",
+      { "/etc/sysctl.d/50-a.conf": `${b} = 262144\r${b} = 300000\r` },
+      300000,
+      65530,
+    ],
+    [
+      "a NUL byte",
+      { "/etc/sysctl.d/50-a.conf": `${b} = 262144\x00${b} = 300000\n` },
+      300000,
+      262144,
+    ],
+    [
+      "a file name that is not UTF-8",
+      {
+        "/etc/sysctl.d/50-z.conf": `${b} = 100000\n`,
+        "/etc/sysctl.d/50-\xff.conf": `${b} = 262144\n`,
+      },
+      262144,
+      262144,
+    ],
+  ];
+  for (const [name, spec, systemd, procps] of cases) {
+    test(`${name}: systemd ${systemd}, procps ${procps}`, () => {
+      const root = makeOracleRoot(handEntries(spec));
+      temps.push(root);
+      const r = runBinary(["apply", "--show-config", "--json", "--root", root]);
+      expect(r.code).toBe(0);
+      const j = JSON.parse(r.stdout);
+      expect([j.boot.systemd.value, j.boot.procps.value]).toEqual([systemd, procps]);
+    });
+  }
+});
+
+test("--show-config says when the kernel refuses the value that would win", () => {
+  const root = makeOracleRoot(
+    handEntries({
+      "/etc/sysctl.d/10-a.conf": "vm.max_map_count = 200000\n",
+      "/etc/sysctl.d/20-b.conf": "vm.max_map_count = 262144abc\n",
+    }),
+  );
+  temps.push(root);
+  const r = runBinary(["apply", "--show-config", "--root", root]);
+  expect(r.code).toBe(0);
+  // No systemd-sysctl in the root, so procps is the boot reader: it keeps 200000.
+  // Paths are shown with the root in front (an offline image).
+  expect(r.stdout).toContain(
+    `At boot: 200000 with sysctl --system (from ${root}/etc/sysctl.d/10-a.conf); but systemd-sysctl gives 65530`,
+  );
+  expect(r.stdout).toMatch(
+    new RegExp(
+      `262144abc \\(refused by the kernel\\) +wins +vm\\.max_map_count +${lit(root)}/etc/sysctl\\.d/20-b\\.conf:1`,
+    ),
+  );
 });

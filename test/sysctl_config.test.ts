@@ -5,16 +5,21 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import {
-  normalizeSysctlKey,
-  parseMaxMapCountValue,
-  parseSysctlConfig,
+  parseProcpsConfig,
+  parseSystemdConfig,
+  procpsKeyPath,
+  systemdLines,
+  systemdNormalizeKey,
 } from "../src/sysctl/config.ts";
 import { bootReaderOf, readSysctlConfigFiles } from "../src/sysctl/config_files.ts";
+import { expandConfName, fnmatch, globProcSys } from "../src/sysctl/glob.ts";
+import { kernelParseMaxMapCount } from "../src/sysctl/kernel_int.ts";
 import {
   applyOrder,
   compareNames,
   effectiveBootValue,
   laterFileName,
+  memoryConfigFile,
   overridesOf,
   withFile,
   withoutFile,
@@ -32,104 +37,264 @@ function analyse(tree: SysctlTree) {
   return { root, files, boot: effectiveBootValue(files) };
 }
 
-describe("parseSysctlConfig()", () => {
-  const cases: [
-    string,
-    string,
-    { key: string; value: string; line: number; ignoreErrors: boolean }[],
-  ][] = [
-    [
-      "a plain line",
-      "vm.max_map_count = 262144\n",
-      [{ key: "vm.max_map_count", value: "262144", line: 1, ignoreErrors: false }],
-    ],
-    [
-      "no spaces",
-      "vm.max_map_count=5",
-      [{ key: "vm.max_map_count", value: "5", line: 1, ignoreErrors: false }],
-    ],
-    [
-      "tabs and trailing blanks",
-      "\t vm.max_map_count\t=\t  7  \t\n",
-      [{ key: "vm.max_map_count", value: "7", line: 1, ignoreErrors: false }],
-    ],
-    [
-      "a CRLF line",
-      "vm.max_map_count = 8\r\n",
-      [{ key: "vm.max_map_count", value: "8", line: 1, ignoreErrors: false }],
-    ],
-    [
-      "the slash form",
-      "vm/max_map_count = 9",
-      [{ key: "vm.max_map_count", value: "9", line: 1, ignoreErrors: false }],
-    ],
-    [
-      "a leading -",
-      "-vm.max_map_count = 10",
-      [{ key: "vm.max_map_count", value: "10", line: 1, ignoreErrors: true }],
-    ],
-    [
-      "- and blanks",
-      "  - vm/max_map_count=11",
-      [{ key: "vm.max_map_count", value: "11", line: 1, ignoreErrors: true }],
-    ],
-    [
-      "# and ; comments, blank lines",
-      "# vm.max_map_count = 1\n; vm.max_map_count = 2\n\n   # x = 3\n",
-      [],
-    ],
-    ["a line without =", "vm.max_map_count 5\n-vm.max_map_count\n", []],
-    [
-      "an empty value",
-      "vm.max_map_count =",
-      [{ key: "vm.max_map_count", value: "", line: 1, ignoreErrors: false }],
-    ],
-    [
-      "line numbers count comments",
-      "# c\n\nvm.max_map_count=1\nkernel.pid_max = 4\n",
-      [
-        { key: "vm.max_map_count", value: "1", line: 3, ignoreErrors: false },
-        { key: "kernel.pid_max", value: "4", line: 4, ignoreErrors: false },
-      ],
-    ],
+const bs = (s: string) => Buffer.from(s, "latin1");
+
+describe("kernelParseMaxMapCount(): the kernel's reading of one write (proc_dointvec_minmax, min 0)", () => {
+  // What the tools write is the value plus "\n". Every case that can be
+  // tried safely is also tried on the real kernel by the differential test.
+  const cases: [string, number | undefined][] = [
+    ["262144\n", 262144],
+    ["0\n", 0],
+    ["-0\n", 0],
+    ["65530", 65530],
+    ["2147483647\n", 2147483647],
+    ["2147483648\n", undefined],
+    ["4294967296\n", undefined],
+    ["99999999999999999999\n", undefined],
+    ["-1\n", undefined],
+    ["+262144\n", undefined],
+    ["\n", undefined],
+    ["", undefined],
+    ["-\n", undefined],
+    // trailing garbage after a space, tab or newline is ignored
+    ["262144 # es\n", 262144],
+    ["262144 abc\n", 262144],
+    ["262144\tabc\n", 262144],
+    ["300000 = 6\n", 300000],
+    ["262144 262145\n", 262144],
+    ["262144 ", 262144],
+    // glued garbage, or any other byte after the number, is refused
+    ["262144abc\n", undefined],
+    ["262144\r\n", undefined],
+    ["262144\f\n", undefined],
+    ["262144\v\n", undefined],
+    ["262144\xa0\n", undefined],
+    ["262144\x00\n", undefined],
+    ["1e6\n", undefined],
+    ["12.5\n", undefined],
+    // base 0: hex and octal
+    ["0x40000\n", 262144],
+    ["0X40000\n", 262144],
+    ["0x0040000\n", 262144],
+    ["0x\n", undefined],
+    ["0x40000x\n", undefined],
+    ["0100000\n", 32768],
+    ["0400000\n", 131072],
+    ["0800000\n", undefined],
+    ["-0x0\n", 0],
+    // leading isspace() bytes are skipped, NBSP included (lib/ctype.c)
+    ["  262144\n", 262144],
+    ["\t\v\f\r262144\n", 262144],
+    ["\n\n262144\n", 262144],
+    ["\xa0262144\n", 262144],
+    ["\x85262144\n", undefined],
+    // the number must fit the 21-byte scratch buffer
+    ["00000000000000262144\n", 91236],
+    ["000000000000000262144\n", undefined],
   ];
-  for (const [name, text, expected] of cases) {
-    test(`parses ${name}`, () => {
-      expect(parseSysctlConfig(text)).toEqual(expected);
+  for (const [raw, expected] of cases) {
+    test(`${JSON.stringify(raw)} is ${expected ?? "refused"}`, () => {
+      expect(kernelParseMaxMapCount(bs(raw))).toBe(expected);
     });
   }
 });
 
-describe("normalizeSysctlKey()", () => {
-  const cases: [string, string][] = [
-    ["vm.max_map_count", "vm.max_map_count"],
-    ["vm/max_map_count", "vm.max_map_count"],
-    [" vm/max_map_count ", "vm.max_map_count"],
-    ["vm//max_map_count", "vm.max_map_count"],
-    // systemd: a dot in a slash-form name stays part of the name.
-    ["net/ipv4/conf/eth0.100/rp_filter", "net.ipv4.conf.eth0/100.rp_filter"],
-    ["net.ipv4.conf.eth0/100.rp_filter", "net.ipv4.conf.eth0/100.rp_filter"],
+describe("systemdLines(): read_line's line ends", () => {
+  const cases: [string, string, string[]][] = [
+    ["LF", "a\nb\n", ["a", "b"]],
+    ["CRLF", "a\r\nb", ["a", "b"]],
+    ["CR only", "a\rb\r", ["a", "b"]],
+    ["LF CR is one end", "a\n\rb", ["a", "b"]],
+    ["two LFs make an empty line", "a\n\nb", ["a", "", "b"]],
+    ["NUL ends a line", "a\x00b", ["a", "b"]],
+    ["CR NUL is one end", "a\r\x00b", ["a", "b"]],
+    ["NUL LF is two", "a\x00\nb", ["a", "", "b"]],
+    ["no final end", "a", ["a"]],
+    ["empty", "", []],
   ];
-  for (const [raw, expected] of cases) {
-    test(`"${raw}" is ${expected}`, () => expect(normalizeSysctlKey(raw)).toBe(expected));
+  for (const [name, text, lines] of cases) {
+    test(name, () => expect(systemdLines(text)).toEqual({ lines, complete: true }));
+  }
+  test("a line over 1 MiB stops the reading, keeping the lines before it", () => {
+    const r = systemdLines(`a\n${"x".repeat(1024 * 1024 + 1)}\nb\n`);
+    expect(r).toEqual({ lines: ["a"], complete: false });
+  });
+});
+
+describe("parseSystemdConfig() and parseProcpsConfig(): how each tool reads one line", () => {
+  // [line, systemd [key, value], procps [path, value]]; null: no directive.
+  type Seen = [string, string | null] | null;
+  const cases: [string, Seen, Seen][] = [
+    [
+      "vm.max_map_count = 262144",
+      ["vm/max_map_count", "262144"],
+      ["/proc/sys/vm/max_map_count", "262144"],
+    ],
+    ["vm/max_map_count=5", ["vm/max_map_count", "5"], ["/proc/sys/vm/max_map_count", "5"]],
+    ["vm..max_map_count = 5", ["vm/max_map_count", "5"], ["/proc/sys/vm//max_map_count", "5"]],
+    ["vm.max_map_count. = 5", ["vm/max_map_count", "5"], ["/proc/sys/vm/max_map_count/", "5"]],
+    [".vm.max_map_count = 5", ["vm/max_map_count", "5"], ["/proc/sys//vm/max_map_count", "5"]],
+    ["vm/./max_map_count = 5", ["vm/max_map_count", "5"], ["/proc/sys/vm/./max_map_count", "5"]],
+    [
+      "net/ipv4/conf/eth0.100/rp_filter = 1",
+      ["net/ipv4/conf/eth0.100/rp_filter", "1"],
+      ["/proc/sys/net/ipv4/conf/eth0.100/rp_filter", "1"],
+    ],
+    ["- vm.max_map_count = 5", ["vm/max_map_count", "5"], ["/proc/sys/ vm/max_map_count", "5"]],
+    ["--vm.max_map_count = 5", ["-vm/max_map_count", "5"], ["/proc/sys/vm/max_map_count", "5"]],
+    ["-vm.max_map_count", ["vm/max_map_count", null], ["/proc/sys/vm/max_map_count", null]],
+    ["- vm.max_map_count", ["vm/max_map_count", null], ["/proc/sys/ vm/max_map_count", null]],
+    ["vm.max_map_count", null, null],
+    ["vm.max_map_count =", ["vm/max_map_count", ""], ["/proc/sys/vm/max_map_count", ""]],
+    [
+      "vm.max_map_count = 5 = 6",
+      ["vm/max_map_count", "5 = 6"],
+      ["/proc/sys/vm/max_map_count", "5 = 6"],
+    ],
+    [
+      "vm.max_map_count =\t\v5\f",
+      ["vm/max_map_count", "\v5\f"],
+      ["/proc/sys/vm/max_map_count", "5"],
+    ],
+    ["vm.max_map_count\v = 5", ["vm/max_map_count\v", "5"], ["/proc/sys/vm/max_map_count", "5"]],
+    ["\fvm.max_map_count = 5", ["\fvm/max_map_count", "5"], ["/proc/sys/vm/max_map_count", "5"]],
+    [
+      "\xef\xbb\xbfvm.max_map_count = 5",
+      ["\xef\xbb\xbfvm/max_map_count", "5"],
+      ["/proc/sys/\xef\xbb\xbfvm/max_map_count", "5"],
+    ],
+    ["# vm.max_map_count = 5", null, null],
+    ["  ; vm.max_map_count = 5", null, null],
+    ["\f# vm.max_map_count = 5", ["\f# vm/max_map_count", "5"], null],
+  ];
+  for (const [line, sd, ps] of cases) {
+    test(`${JSON.stringify(line)}`, () => {
+      // Strings here are byte strings: one char per byte, as the parsers take them.
+      const s = parseSystemdConfig(`${line}\n`).directives.map((d) => [d.key, d.value]);
+      const p = parseProcpsConfig(`${line}\n`).map((d) => [d.key, d.value]);
+      expect(s).toEqual(sd ? [sd] : []);
+      expect(p).toEqual(ps ? [ps] : []);
+    });
+  }
+
+  test("CR-only files are one line to procps, several to systemd", () => {
+    const text = "vm.max_map_count = 262144\rvm.max_map_count = 300000\r";
+    expect(parseSystemdConfig(text).directives.map((d) => d.value)).toEqual(["262144", "300000"]);
+    expect(parseProcpsConfig(text).map((d) => d.value)).toEqual([
+      "262144\rvm.max_map_count = 300000",
+    ]);
+  });
+
+  test("a NUL ends a line for systemd and the text of a line for procps", () => {
+    const text = "vm.max_map_count = 262144\x00vm.max_map_count = 300000\n";
+    expect(parseSystemdConfig(text).directives.map((d) => d.value)).toEqual(["262144", "300000"]);
+    expect(parseProcpsConfig(text).map((d) => d.value)).toEqual(["262144"]);
+  });
+
+  test("line numbers count every line each tool sees", () => {
+    const text = "# c\n\nvm.max_map_count=1\rkernel.pid_max = 4\n";
+    expect(parseSystemdConfig(text).directives.map((d) => d.line)).toEqual([3, 4]);
+    expect(parseProcpsConfig(text).map((d) => d.line)).toEqual([3]);
+  });
+});
+
+describe("systemdNormalizeKey() and procpsKeyPath()", () => {
+  const cases: [string, string, string][] = [
+    ["vm.max_map_count", "vm/max_map_count", "/proc/sys/vm/max_map_count"],
+    ["vm/max_map_count", "vm/max_map_count", "/proc/sys/vm/max_map_count"],
+    ["vm//max_map_count", "vm/max_map_count", "/proc/sys/vm//max_map_count"],
+    ["/vm/max_map_count", "vm/max_map_count", "/proc/sys//vm/max_map_count"],
+    ["vm/../vm/max_map_count", "vm/../vm/max_map_count", "/proc/sys/vm/../vm/max_map_count"],
+    [
+      "net.ipv4.conf.eth0/100.rp_filter",
+      "net/ipv4/conf/eth0.100/rp_filter",
+      "/proc/sys/net/ipv4/conf/eth0.100/rp_filter",
+    ],
+    ["-vm.max_map_count", "-vm/max_map_count", "/proc/sys/vm/max_map_count"],
+  ];
+  for (const [raw, sd, ps] of cases) {
+    test(`"${raw}" is "${sd}" to systemd and "${ps}" to procps`, () => {
+      expect(systemdNormalizeKey(raw)).toBe(sd);
+      expect(procpsKeyPath(raw)).toBe(ps);
+    });
   }
 });
 
-describe("parseMaxMapCountValue()", () => {
-  const cases: [string, number | undefined][] = [
-    ["0", 0],
-    ["65530", 65530],
-    ["2147483647", 2147483647],
-    ["2147483648", undefined],
-    ["-1", undefined],
-    ["1e6", undefined],
-    ["0x10", undefined],
-    ["12.5", undefined],
-    ["", undefined],
-    ["262144 # comment", undefined],
+describe("fnmatch(), globProcSys() and expandConfName(): glibc's glob as the tools use it", () => {
+  const matches: [string, string, boolean][] = [
+    ["max_map_*", "max_map_count", true],
+    ["max_map_coun?", "max_map_count", true],
+    ["max_map_coun[t]", "max_map_count", true],
+    ["max_map_coun[!x]", "max_map_count", true],
+    ["max_map_coun[^t]", "max_map_count", false],
+    ["max_map_coun[a-z]", "max_map_count", true],
+    ["max_map_coun[[:alpha:]]", "max_map_count", true],
+    ["max_map_co?n\\t", "max_map_count", true],
+    ["max_map_count[", "max_map_count[", true],
+    ["max_map_count\\", "max_map_count\\", false],
+    ["*.conf", ".hidden.conf", false],
+    [".*.conf", ".hidden.conf", true],
+    ["?.conf", ".conf", false],
   ];
-  for (const [raw, expected] of cases) {
-    test(`"${raw}" is ${expected}`, () => expect(parseMaxMapCountValue(raw)).toBe(expected));
+  for (const [pattern, name, expected] of matches) {
+    test(`fnmatch("${pattern}", "${name}") is ${expected}`, () => {
+      expect(fnmatch(pattern, name)).toBe(expected);
+    });
+  }
+  const globs: [string, string[]][] = [
+    ["/proc/sys/vm/max_map_*", ["/proc/sys/vm/max_map_count"]],
+    ["/proc/sys/*/max_map_count", ["/proc/sys/vm/max_map_count"]],
+    ["/proc/sys/vm//max_*", ["/proc/sys/vm//max_map_count"]],
+    ["/proc/sys/v*//max_map_count", ["/proc/sys/vm//max_map_count"]],
+    ["/proc/sys/v\\m/max_*", ["/proc/sys/vm/max_map_count"]],
+    ["/proc/sys/v*count", []],
+    ["/proc/sys/vm/max_map.*", []],
+    ["/proc/sys/vm/max_map_count[", []],
+    ["/proc/sys/vm/max_map_count*/", []],
+  ];
+  for (const [pattern, expected] of globs) {
+    test(`globProcSys("${pattern}") finds ${JSON.stringify(expected)}`, () => {
+      expect(globProcSys(pattern)).toEqual(expected);
+    });
+  }
+  const dir = [
+    "5*.conf",
+    "50-b.conf",
+    "40-c.conf",
+    "{a,b}.conf",
+    "b.conf",
+    "\\a.conf",
+    "a.conf",
+    "\\*.conf",
+    "{x,y}.conf",
+    ".h.conf",
+  ];
+  const expansions: [string, string[]][] = [
+    ["50-b.conf", ["50-b.conf"]],
+    ["5*.conf", ["5*.conf", "50-b.conf"]],
+    ["{a,b}.conf", ["a.conf", "b.conf"]],
+    ["{x,y}.conf", ["{x,y}.conf"]],
+    ["\\a.conf", ["a.conf"]],
+    ["\\*.conf", ["\\*.conf"]],
+    [
+      "*.conf",
+      [
+        "40-c.conf",
+        "5*.conf",
+        "50-b.conf",
+        "\\*.conf",
+        "\\a.conf",
+        "a.conf",
+        "b.conf",
+        "{a,b}.conf",
+        "{x,y}.conf",
+      ],
+    ],
+  ];
+  for (const [name, expected] of expansions) {
+    test(`procps opens ${JSON.stringify(expected)} for "${name}"`, () => {
+      expect(expandConfName(name, dir)).toEqual(expected);
+    });
   }
 });
 
@@ -173,8 +338,18 @@ describe("effectiveBootValue() over fixture trees", () => {
     expect(boot.procps.value).toBe(200000);
     expect(boot.systemd.settings).toHaveLength(1);
     expect(boot.shadowed).toEqual([
-      { path: "/run/sysctl.d/50-x.conf", by: "/etc/sysctl.d/50-x.conf", byMask: false },
-      { path: "/usr/lib/sysctl.d/50-x.conf", by: "/etc/sysctl.d/50-x.conf", byMask: false },
+      {
+        path: "/run/sysctl.d/50-x.conf",
+        by: "/etc/sysctl.d/50-x.conf",
+        byMask: false,
+        byKind: "file",
+      },
+      {
+        path: "/usr/lib/sysctl.d/50-x.conf",
+        by: "/etc/sysctl.d/50-x.conf",
+        byMask: false,
+        byKind: "file",
+      },
     ]);
   });
 
@@ -204,6 +379,7 @@ describe("effectiveBootValue() over fixture trees", () => {
         path: "/usr/lib/sysctl.d/elasticsearch.conf",
         by: "/etc/sysctl.d/elasticsearch.conf",
         byMask: true,
+        byKind: "null",
       },
     ]);
   });
@@ -266,13 +442,10 @@ describe("effectiveBootValue() over fixture trees", () => {
     // The suggested name really wins.
     const later = laterFileName("elasticsearch.conf");
     const fixed = effectiveBootValue(
-      withFile(withoutFile(readSysctlConfigFiles(root), "/etc/sysctl.d/90-vm_max_map_count.conf"), {
-        path: `/etc/sysctl.d/${later}`,
-        dir: "/etc/sysctl.d",
-        name: later,
-        masked: false,
-        text: "vm.max_map_count = 120000\n",
-      }),
+      withFile(
+        withoutFile(readSysctlConfigFiles(root), "/etc/sysctl.d/90-vm_max_map_count.conf"),
+        memoryConfigFile("/etc/sysctl.d", later, "vm.max_map_count = 120000\n"),
+      ),
     );
     expect(fixed.systemd.value).toBe(120000);
     expect(overridesOf(fixed, 120000)).toEqual([]);
@@ -293,7 +466,14 @@ describe("effectiveBootValue() over fixture trees", () => {
         "# vm.max_map_count = 1\n  ; vm.max_map_count = 2\n\n\t  -vm.max_map_count\t =   262144   \nkernel.pid_max=5\n",
     });
     expect(boot.systemd.settings).toEqual([
-      { path: "/etc/sysctl.d/95-odd.conf", line: 4, raw: "262144", value: 262144 },
+      {
+        path: "/etc/sysctl.d/95-odd.conf",
+        line: 4,
+        key: "-vm.max_map_count",
+        raw: "262144",
+        value: 262144,
+        written: true,
+      },
     ]);
     expect(boot.systemd.value).toBe(262144);
   });
@@ -308,15 +488,19 @@ describe("effectiveBootValue() over fixture trees", () => {
     expect(boot.procps.value).toBe(200000);
   });
 
-  test("only *.conf files count; hidden files, other names and dangling links are skipped", () => {
+  test("only *.conf entries count; systemd skips hidden names, procps reads them; a dangling link sets nothing", () => {
     const { boot, files } = analyse({
       "/etc/sysctl.d/README.sysctl": "vm.max_map_count = 1\n",
-      "/etc/sysctl.d/.hidden.conf": "vm.max_map_count = 2\n",
+      "/etc/sysctl.d/.hidden.conf": "vm.max_map_count = 200000\n",
       "/etc/sysctl.d/50-x.conf.bak": "vm.max_map_count = 3\n",
       "/etc/sysctl.d/60-dangling.conf": { link: "/nowhere/at/all.conf" },
     });
-    expect(files.map((f) => f.path)).toEqual([]);
+    expect(files.map((f) => [f.path, f.kind])).toEqual([
+      ["/etc/sysctl.d/.hidden.conf", "file"],
+      ["/etc/sysctl.d/60-dangling.conf", "missing"],
+    ]);
     expect(boot.systemd.value).toBe(65530);
+    expect(boot.procps.value).toBe(200000);
   });
 
   test("no config at all gives the kernel default", () => {
@@ -386,9 +570,9 @@ describe("the order agrees with systemd's own", () => {
       .split("\n")
       .filter((l) => l.startsWith(`# ${root}/`))
       .map((l) => l.slice(2 + root.length));
-    // systemd-analyze lists a mask as an empty file in place; systemd-sysctl skips it.
+    // A mask is in the list too: systemd-sysctl opens it and reads nothing.
     const ours = applyOrder(files, "systemd").applied.map((f) => f.path);
-    expect(theirs.filter((p) => p !== "/etc/sysctl.d/elasticsearch.conf")).toEqual(ours);
+    expect(theirs).toEqual(ours);
     expect(theirs).toContain("/etc/sysctl.d/elasticsearch.conf");
   });
 });

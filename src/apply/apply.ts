@@ -42,6 +42,7 @@ import {
   effectiveBootValue,
   type KeySetting,
   laterFileName,
+  memoryConfigFile,
   type Override,
   overridesOf,
   type ReaderOutcome,
@@ -355,7 +356,11 @@ export function resetLimit(input: ApplyInput): ApplyResult {
   }
   const warnings = coverageWarnings(report);
   const others = readSysctlConfigFiles(input.root).filter(
-    (f) => f.path !== path && f.dir === CONF_DIR && isVmauditFile(f.text),
+    (f) =>
+      f.path !== path &&
+      f.dir === CONF_DIR &&
+      f.kind === "file" &&
+      isVmauditFile(Buffer.from(f.data).toString("utf8")),
   );
   const rootFlag = input.root === "/" ? "" : ` --root ${input.root}`;
   for (const f of others) {
@@ -395,7 +400,7 @@ export function resetLimit(input: ApplyInput): ApplyResult {
 }
 
 function ownFile(path: string, text: string): ConfigFile {
-  return { path, dir: CONF_DIR, name: path.slice(CONF_DIR.length + 1), masked: false, text };
+  return memoryConfigFile(CONF_DIR, path.slice(CONF_DIR.length + 1), text);
 }
 
 function suggestFile(overrides: Override[]): string | null {

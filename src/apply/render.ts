@@ -8,8 +8,10 @@ import { renderTable } from "../render/table.ts";
 import { escapeControlLines, escapeControl as t } from "../render/terminal_text.ts";
 import {
   type BootAnalysis,
+  type KeySetting,
   type Override,
   type ReaderOutcome,
+  type Shadowed,
   SYSCTL_CONF,
   type SysctlReader,
 } from "../sysctl/precedence.ts";
@@ -24,7 +26,12 @@ const READER_NAME: Record<SysctlReader, string> = {
 export function bootLine(boot: BootAnalysis, bootReader: SysctlReader): string {
   const main = boot[bootReader];
   const other = bootReader === "systemd" ? boot.procps : boot.systemd;
-  const from = main.winner ? `from ${t(main.winner.path)}` : "the kernel default: no file sets it";
+  const w = main.winner;
+  const from = !w
+    ? "the kernel default: no file sets it"
+    : w.value === undefined
+      ? `the kernel default: the kernel refuses ${t(w.raw ?? "")} from ${t(w.path)}:${w.line}`
+      : `from ${t(w.path)}`;
   const agree =
     other.value === main.value
       ? `${READER_NAME[other.reader]} agrees`
@@ -42,7 +49,7 @@ export function overrideLines(overrides: Override[], ours: string, value: number
   return overrides.map((o) => {
     const who = READER_NAME[o.reader];
     if (!o.winner) return `${who} would leave ${o.value}: ${t(ours)} does not set it`;
-    const where = `${t(o.winner.path)}:${o.winner.line} sets vm.max_map_count = ${t(o.winner.raw)}`;
+    const where = `${t(o.winner.path)}:${o.winner.line} sets ${t(o.winner.key)} = ${t(o.winner.raw ?? "")}`;
     if (o.winner.path === ours) {
       return `${who} would not get ${value}: ${where}, which the kernel refuses`;
     }
@@ -144,18 +151,38 @@ export function renderApplyJson(r: ApplyResult | ShowConfigResult): string {
   return `${JSON.stringify(r, null, 2)}\n`;
 }
 
+/** How a hiding entry is described: a directory or a dangling link hides too. */
+const HIDER: Record<Shadowed["byKind"], string> = {
+  file: "",
+  null: " (a /dev/null mask)",
+  directory: " (a directory: it sets nothing)",
+  missing: " (a dangling link: it sets nothing)",
+  other: " (not a regular file: it sets nothing)",
+};
+
 function files(n: number): string {
   return n === 1 ? "1 file" : `${n} files`;
+}
+
+function settingValue(s: KeySetting): string {
+  if (s.raw === null) return "(no value)";
+  return s.value === undefined ? `${t(s.raw)} (refused by the kernel)` : t(s.raw);
+}
+
+function settingNote(s: KeySetting, o: ReaderOutcome, p: Palette): string {
+  if (s === o.winner) return p.bold("wins");
+  return s.written ? "" : "not written";
 }
 
 function readerTable(o: ReaderOutcome, p: Palette): string {
   if (o.settings.length === 0) return "  (no file sets it)\n";
   const rows = o.settings.map((s) => [
-    s.value === undefined ? `${t(s.raw)} (refused by the kernel)` : t(s.raw),
-    s === o.winner ? p.bold("wins") : "",
+    settingValue(s),
+    settingNote(s, o, p),
+    t(s.key),
     `${t(s.path)}:${s.line}`,
   ]);
-  return renderTable(["value", "", "file:line"], rows, ["right", "left", "left"]);
+  return renderTable(["value", "", "key", "file:line"], rows, ["right", "left", "left", "left"]);
 }
 
 /**
@@ -174,12 +201,10 @@ export function renderShowConfigText(r: ShowConfigResult, p: Palette): string {
     "",
     `Applied by ${READER_NAME.systemd} (${files(b.systemd.order.length)}), in this order:`,
   ];
-  out.push(readerTable(b.systemd, p).replace(/\n$/, ""));
-  const same =
-    b.procps.settings.length === b.systemd.settings.length &&
-    b.procps.settings.every((s, i) => s.path === b.systemd.settings[i]?.path);
+  const systemdTable = readerTable(b.systemd, p);
+  out.push(systemdTable.replace(/\n$/, ""));
   out.push("");
-  if (same) {
+  if (readerTable(b.procps, p) === systemdTable) {
     out.push(`${READER_NAME.procps} applies the same settings in the same order.`);
   } else {
     out.push(
@@ -190,7 +215,7 @@ export function renderShowConfigText(r: ShowConfigResult, p: Palette): string {
   if (b.shadowed.length > 0) {
     out.push("", "Hidden by a file of the same name in an earlier directory:");
     for (const s of b.shadowed) {
-      out.push(`  ${t(s.path)}  hidden by ${t(s.by)}${s.byMask ? " (a /dev/null mask)" : ""}`);
+      out.push(`  ${t(s.path)}  hidden by ${t(s.by)}${HIDER[s.byKind]}`);
     }
   }
   for (const u of b.unreadable)

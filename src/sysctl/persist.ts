@@ -13,7 +13,14 @@ import {
 } from "../fs/atomic_write.ts";
 import { resolveInRoot, withRoot } from "../fs/root_path.ts";
 import { VERSION } from "../version.ts";
-import { MAX_MAP_COUNT_KEY, parseMaxMapCountValue, parseSysctlConfig } from "./config.ts";
+import {
+  byteString,
+  bytesOf,
+  MAX_MAP_COUNT_KEY,
+  MAX_MAP_COUNT_PATH_KEY,
+  parseSystemdConfig,
+} from "./config.ts";
+import { kernelParseMaxMapCount } from "./kernel_int.ts";
 
 /** The directory vmaudit writes to: /etc wins over /run and /usr for a file of the same name. */
 export const CONF_DIR = "/etc/sysctl.d";
@@ -81,12 +88,15 @@ export function isVmauditFile(text: string): boolean {
   return text.startsWith(HEADER_MARK);
 }
 
-/** The value a file's text sets for vm.max_map_count (its last assignment), or undefined. */
+/**
+ * The value a file's text alone gives vm.max_map_count as systemd-sysctl
+ * reads it (its last assignment, as the kernel takes it), or undefined.
+ */
 export function confValue(text: string): number | undefined {
-  const last = parseSysctlConfig(text)
-    .filter((a) => a.key === MAX_MAP_COUNT_KEY)
+  const last = parseSystemdConfig(byteString(Buffer.from(text)))
+    .directives.filter((d) => d.key === MAX_MAP_COUNT_PATH_KEY)
     .at(-1);
-  return last ? parseMaxMapCountValue(last.value) : undefined;
+  return last?.value == null ? undefined : kernelParseMaxMapCount(bytesOf(`${last.value}\n`));
 }
 
 /** The current text of a config file, or undefined when absent; refuses links and non-files. */

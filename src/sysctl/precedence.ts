@@ -1,20 +1,44 @@
 /**
- * Which sysctl config file decides a key at boot. Pure: it works on a list
- * of files already read (see `config_files.ts`), so tests and `--dry-run`
- * can add or remove a file in memory.
+ * Which sysctl config decides vm.max_map_count at boot. Pure: it works on
+ * the directory entries already read (see `config_files.ts`), so tests and
+ * `--dry-run` can add or remove a file in memory.
  *
- * The rules, as systemd-sysctl (src/basic/conf-files.c, conf_files_list) and
- * procps `sysctl --system` (sysctl.c, PreloadSystem) apply them:
- * - directories in priority order; a file in an earlier directory hides a
- *   file of the same name in a later one, and a symlink to /dev/null hides
- *   it without setting anything (a mask);
- * - the surviving files are sorted by file name alone, whatever their
- *   directory, and applied in that order, so for one key the file whose name
- *   sorts last wins;
- * - procps then reads /etc/sysctl.conf, last of all; systemd never reads it.
+ * Each tool is simulated write by write, and the kernel's reading of each
+ * write decides (`kernel_int.ts`). What systemd-sysctl 252
+ * (src/basic/conf-files.c, src/sysctl/sysctl.c) and procps 4.0.2
+ * `sysctl --system` (sysctl.c) do:
+ * - each lists the `*.conf` entries of its directories; the first entry of a
+ *   name, in directory priority order, hides the others of that name,
+ *   whatever it is: a file, a /dev/null link, a directory, a dangling link.
+ *   systemd skips hidden names (`.x.conf`); procps reads them;
+ * - the survivors are sorted by name, byte by byte, whatever their
+ *   directory. An entry that is not a readable file sets nothing;
+ * - procps globs each entry's path before opening it, so `5*.conf` also
+ *   reads `50-x.conf` (see `glob.ts`), then reads /etc/sysctl.conf last if
+ *   it is a regular file; systemd never reads it;
+ * - systemd keeps one assignment per key, the last (a `-key` line without a
+ *   value cancels it), and writes each key once; a glob key writes the keys
+ *   it matches that no line names;
+ * - procps writes every assignment, in order; a glob writes each match whose
+ *   path no other line names exactly;
+ * - the kernel refuses some writes; then the previous value stays.
+ * Checked against both real tools by test/sysctl_differential.test.ts.
  */
 import { KERNEL_DEFAULT_LIMIT } from "../core/recommend.ts";
-import { MAX_MAP_COUNT_KEY, parseMaxMapCountValue, parseSysctlConfig } from "./config.ts";
+import {
+  type ByteString,
+  byteString,
+  bytesOf,
+  type Directive,
+  displayText,
+  isGlob,
+  MAX_MAP_COUNT_KEY,
+  MAX_MAP_COUNT_PATH_KEY,
+  parseProcpsConfig,
+  parseSystemdConfig,
+} from "./config.ts";
+import { expandConfName, globProcSys, isMaxMapCountPath } from "./glob.ts";
+import { kernelParseMaxMapCount } from "./kernel_int.ts";
 
 export type SysctlReader = "systemd" | "procps";
 
@@ -30,37 +54,76 @@ export const PROCPS_DIRS = [...SYSTEMD_DIRS, "/lib/sysctl.d"] as const;
 /** Read last by procps only. */
 export const SYSCTL_CONF = "/etc/sysctl.conf";
 
-/** One config file as found on the target system. */
+/**
+ * What a directory entry is, after following links inside the root:
+ * `file` a regular file, `null` /dev/null (a mask: empty), `directory`,
+ * `missing` a dangling or looping link, `other` anything else (a FIFO, a
+ * device) or unreadable.
+ */
+export type EntryKind = "file" | "null" | "directory" | "missing" | "other";
+
+/** One `*.conf` entry (or /etc/sysctl.conf) as found on the target system. */
 export interface ConfigFile {
-  /** The path on the target system (without any --root prefix). */
+  /** The path on the target system (without any --root prefix), as text. */
   path: string;
   /** Its directory, one of PROCPS_DIRS, or "/etc" for /etc/sysctl.conf. */
   dir: string;
+  /** The file name as text (invalid UTF-8 shows as U+FFFD). */
   name: string;
-  /** A symlink to /dev/null: hides same-name files in later directories, sets nothing. */
-  masked: boolean;
-  text: string;
-  /** Why the file could not be read, if it could not. */
+  /** The file name's bytes: names sort and match byte by byte. */
+  nameBytes: Uint8Array;
+  kind: EntryKind;
+  /** The content of a `file`; empty otherwise. */
+  data: Uint8Array;
+  /** Why the entry could not be read, if it could not. */
   error?: string;
 }
 
-/** One assignment of the key, with the file it is in. */
+/**
+ * A file that exists only in memory (for `--dry-run`).
+ *
+ * @example
+ * memoryConfigFile("/etc/sysctl.d", "90-x.conf", "vm.max_map_count = 1\n");
+ */
+export function memoryConfigFile(dir: string, name: string, text: string): ConfigFile {
+  return {
+    path: `${dir}/${name}`,
+    dir,
+    name,
+    nameBytes: Buffer.from(name),
+    kind: "file",
+    data: Buffer.from(text),
+  };
+}
+
+/** One line that assigns, cancels or excludes vm.max_map_count (or a glob matching it). */
 export interface KeySetting {
   path: string;
   line: number;
-  /** The value as written. */
-  raw: string;
-  /** The value as the kernel would take it, or undefined when it refuses it. */
+  /** The key as written, with its leading `-` if it has one (`vm.max_map_*`, `-vm.max_map_count`). */
+  key: string;
+  /** The value the tool writes, without the newline it adds; null for a line that only cancels or excludes. */
+  raw: string | null;
+  /** The value as the kernel takes it, or undefined when it refuses it (or there is none). */
   value: number | undefined;
+  /**
+   * Whether the tool writes it. False when a later line replaces or cancels
+   * it (systemd), or when a line naming the key keeps a glob off it.
+   */
+  written: boolean;
 }
 
 export interface ReaderOutcome {
   reader: SysctlReader;
-  /** Paths in the order this reader applies them. */
+  /** The files this reader reads, in order (procps may read one twice). */
   order: string[];
-  /** Every assignment of the key, in the order applied. */
+  /** Every line about the key, in the order read. */
   settings: KeySetting[];
-  /** The assignment that decides the value, or undefined when none does. */
+  /**
+   * The setting that decides the value: the last written one the kernel
+   * takes; when the kernel takes none, the last written one (refused);
+   * undefined when nothing is written.
+   */
   winner: KeySetting | undefined;
   /** The value after this reader has run at boot. */
   value: number;
@@ -68,10 +131,12 @@ export interface ReaderOutcome {
 
 export interface Shadowed {
   path: string;
-  /** The file that hides it (same name, earlier directory). */
+  /** The entry that hides it (same name, earlier directory). */
   by: string;
-  /** Whether the hiding file is a /dev/null mask. */
+  /** Whether the hiding entry is a /dev/null mask. */
   byMask: boolean;
+  /** What the hiding entry is: a directory or a dangling link hides too. */
+  byKind: EntryKind;
 }
 
 export interface BootAnalysis {
@@ -80,9 +145,9 @@ export interface BootAnalysis {
   kernelDefault: number;
   systemd: ReaderOutcome;
   procps: ReaderOutcome;
-  /** Files hidden by a same-name file in an earlier directory. */
+  /** Entries hidden by a same-name entry in an earlier directory. */
   shadowed: Shadowed[];
-  /** Files that could not be read, with the reason. */
+  /** Entries that could not be read, with the reason. */
   unreadable: { path: string; error: string }[];
 }
 
@@ -91,8 +156,23 @@ export function compareNames(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
+function compareBytes(a: ConfigFile, b: ConfigFile): number {
+  return Buffer.compare(Buffer.from(a.nameBytes), Buffer.from(b.nameBytes));
+}
+
+function nameKey(f: ConfigFile): ByteString {
+  return byteString(f.nameBytes);
+}
+
+/** Whether a reader lists this name: `*.conf`, and for systemd not hidden. */
+function listedBy(reader: SysctlReader, name: ByteString): boolean {
+  if (!name.endsWith(".conf")) return false;
+  return reader === "procps" || !name.startsWith(".");
+}
+
 /**
- * The files a reader applies, in order, and those hidden by same-name files.
+ * The entries a reader opens, in order (before procps's glob of each path;
+ * without /etc/sysctl.conf), and those hidden by same-name entries.
  *
  * @example
  * applyOrder(files, "systemd").applied.map((f) => f.path);
@@ -102,85 +182,193 @@ export function applyOrder(
   reader: SysctlReader,
 ): { applied: ConfigFile[]; shadowed: Shadowed[] } {
   const dirs: readonly string[] = reader === "systemd" ? SYSTEMD_DIRS : PROCPS_DIRS;
-  const byName = new Map<string, ConfigFile>();
+  const byName = new Map<ByteString, ConfigFile>();
   const shadowed: Shadowed[] = [];
   for (const dir of dirs) {
     for (const f of files) {
-      if (f.dir !== dir || f.path === SYSCTL_CONF) continue;
-      const first = byName.get(f.name);
-      if (first) shadowed.push({ path: f.path, by: first.path, byMask: first.masked });
-      else byName.set(f.name, f);
+      if (f.dir !== dir || f.path === SYSCTL_CONF || !listedBy(reader, nameKey(f))) continue;
+      const first = byName.get(nameKey(f));
+      if (first) {
+        shadowed.push({
+          path: f.path,
+          by: first.path,
+          byMask: first.kind === "null",
+          byKind: first.kind,
+        });
+      } else {
+        byName.set(nameKey(f), f);
+      }
     }
   }
-  const applied = [...byName.values()]
-    .filter((f) => !f.masked)
-    .sort((a, b) => compareNames(a.name, b.name));
-  if (reader === "procps") {
-    const conf = files.find((f) => f.path === SYSCTL_CONF && !f.masked);
-    if (conf) applied.push(conf);
-  }
-  return { applied, shadowed };
+  return { applied: [...byName.values()].sort(compareBytes), shadowed };
 }
 
-function outcome(
-  files: readonly ConfigFile[],
-  reader: SysctlReader,
-  key: string,
-  kernelDefault: number,
-): { result: ReaderOutcome; shadowed: Shadowed[] } {
-  const { applied, shadowed } = applyOrder(files, reader);
-  const settings: KeySetting[] = [];
-  for (const f of applied) {
-    for (const a of parseSysctlConfig(f.text)) {
-      if (a.key !== key) continue;
-      settings.push({
-        path: f.path,
-        line: a.line,
-        raw: a.value,
-        value: parseMaxMapCountValue(a.value),
-      });
+/** A line about the key, before the display strings are made. */
+interface Found {
+  file: ConfigFile;
+  directive: Directive;
+  written: boolean;
+}
+
+/** What a reader does: the files it reads, the lines about the key, and its writes to the key. */
+export interface Simulation {
+  reader: SysctlReader;
+  read: ConfigFile[];
+  found: Found[];
+  /** Each write(2) to /proc/sys/vm/max_map_count, byte for byte, with the line it comes from. */
+  writes: { found: number; bytes: Uint8Array }[];
+}
+
+function text(f: ConfigFile): ByteString {
+  return f.kind === "file" ? byteString(f.data) : "";
+}
+
+function write(sim: Simulation, found: number, value: ByteString): void {
+  const f = sim.found[found];
+  if (f) f.written = true;
+  sim.writes.push({ found, bytes: bytesOf(`${value}\n`) });
+}
+
+function simulateSystemd(files: readonly ConfigFile[]): Simulation {
+  const sim: Simulation = { reader: "systemd", read: [], found: [], writes: [] };
+  // The ordered hashmap of sysctl.c: a changed assignment moves to the end.
+  const options = new Map<ByteString, { value: ByteString | null; found: number | undefined }>();
+  for (const f of applyOrder(files, "systemd").applied) {
+    if (f.kind !== "file") continue;
+    sim.read.push(f);
+    for (const d of parseSystemdConfig(text(f)).directives) {
+      const about =
+        d.key === MAX_MAP_COUNT_PATH_KEY ||
+        (isGlob(d.key) && globProcSys(`/proc/sys/${d.key}`).length > 0);
+      const found = about
+        ? sim.found.push({ file: f, directive: d, written: false }) - 1
+        : undefined;
+      const existing = options.get(d.key);
+      // The same value again changes nothing, not even the position.
+      if (existing && existing.value === d.value) continue;
+      options.delete(d.key);
+      options.set(d.key, { value: d.value, found });
     }
   }
-  let winner: KeySetting | undefined;
-  if (reader === "systemd") {
-    // systemd keeps only the last assignment of each key and writes that one
-    // (src/sysctl/sysctl.c, parse_file replaces earlier entries). If the
-    // kernel refuses it, the boot-time default stays.
-    winner = settings.at(-1);
-  } else {
-    // procps writes every assignment in turn; a refused one leaves the
-    // previous value in place.
-    winner = settings.findLast((s) => s.value !== undefined) ?? settings.at(-1);
+  for (const [key, opt] of options) {
+    if (opt.value === null || opt.found === undefined) continue;
+    if (!isGlob(key)) {
+      write(sim, opt.found, opt.value);
+      continue;
+    }
+    // A glob sets only keys that no line names, not even a "-key" line.
+    for (const match of globProcSys(`/proc/sys/${key}`)) {
+      const matchKey = match.slice("/proc/sys".length).replace(/^\/+/, "");
+      if (!options.has(matchKey)) write(sim, opt.found, opt.value);
+    }
   }
-  const value = winner?.value ?? kernelDefault;
+  return sim;
+}
+
+function simulateProcps(files: readonly ConfigFile[]): Simulation {
+  const sim: Simulation = { reader: "procps", read: [], found: [], writes: [] };
+  const nodes: { directive: Directive; found: number | undefined }[] = [];
+  const readFile = (f: ConfigFile) => {
+    sim.read.push(f);
+    for (const d of parseProcpsConfig(text(f))) {
+      const about =
+        d.value === null || !isGlob(d.key)
+          ? isMaxMapCountPath(d.key)
+          : globProcSys(d.key).length > 0;
+      const found = about
+        ? sim.found.push({ file: f, directive: d, written: false }) - 1
+        : undefined;
+      nodes.push({ directive: d, found });
+    }
+  };
+  for (const entry of applyOrder(files, "procps").applied) {
+    const siblings = files.filter((f) => f.dir === entry.dir && f.path !== SYSCTL_CONF);
+    for (const name of expandConfName(nameKey(entry), siblings.map(nameKey))) {
+      const f = siblings.find((s) => nameKey(s) === name);
+      // fopen() failed: procps gives up the rest of this entry's glob.
+      if (!f || f.kind === "missing" || f.kind === "other") break;
+      if (f.kind === "file") readFile(f);
+    }
+  }
+  const conf = files.find((f) => f.path === SYSCTL_CONF);
+  if (conf?.kind === "file") readFile(conf);
+
+  for (const { directive: d, found } of nodes) {
+    if (d.value === null || found === undefined) continue;
+    if (!isGlob(d.key)) {
+      write(sim, found, d.value);
+      continue;
+    }
+    // A glob match is skipped when any line's path is exactly that string.
+    for (const match of globProcSys(d.key)) {
+      if (!nodes.some((n) => n.directive.key === match)) write(sim, found, d.value);
+    }
+  }
+  return sim;
+}
+
+/**
+ * Every write a reader makes to vm.max_map_count, byte for byte, with the
+ * files it reads and the lines about the key.
+ *
+ * @example
+ * simulateReader(files, "procps").writes.map((w) => String(w.bytes)); // ["262144\n"]
+ */
+export function simulateReader(files: readonly ConfigFile[], reader: SysctlReader): Simulation {
+  return reader === "systemd" ? simulateSystemd(files) : simulateProcps(files);
+}
+
+function outcome(sim: Simulation, kernelDefault: number): ReaderOutcome {
+  const settings: KeySetting[] = sim.found.map(({ file, directive: d, written }) => ({
+    path: file.path,
+    line: d.line,
+    key: `${d.ignoreFailure || d.value === null ? "-" : ""}${displayText(d.rawKey)}`,
+    raw: d.value === null ? null : displayText(d.value),
+    value: d.value === null ? undefined : kernelParseMaxMapCount(bytesOf(`${d.value}\n`)),
+    written,
+  }));
+  let value = kernelDefault;
+  let winner: KeySetting | undefined;
+  let refused: KeySetting | undefined;
+  for (const w of sim.writes) {
+    const v = kernelParseMaxMapCount(w.bytes);
+    if (v === undefined) {
+      refused = settings[w.found];
+    } else {
+      value = v;
+      winner = settings[w.found];
+      refused = undefined;
+    }
+  }
   return {
-    result: { reader, order: applied.map((f) => f.path), settings, winner, value },
-    shadowed,
+    reader: sim.reader,
+    order: sim.read.map((f) => f.path),
+    settings,
+    winner: winner ?? refused,
+    value,
   };
 }
 
 /**
- * The value `key` gets at boot from these files, for systemd-sysctl and for
- * procps `sysctl --system`, with every assignment and the winner.
+ * The value vm.max_map_count gets at boot from these files, for
+ * systemd-sysctl and for procps `sysctl --system`, with every line about
+ * the key and the winner.
  *
  * @example
  * effectiveBootValue(files).systemd.value; // 262144 when elasticsearch.conf sets it
  */
 export function effectiveBootValue(
   files: readonly ConfigFile[],
-  key = MAX_MAP_COUNT_KEY,
   kernelDefault = KERNEL_DEFAULT_LIMIT,
 ): BootAnalysis {
-  const systemd = outcome(files, "systemd", key, kernelDefault);
-  const procps = outcome(files, "procps", key, kernelDefault);
-  // procps reads a superset of systemd's directories, so its list of hidden
-  // files covers systemd's.
+  // procps reads a superset of systemd's directories and names, so its
+  // list of hidden entries covers systemd's.
   return {
-    key,
+    key: MAX_MAP_COUNT_KEY,
     kernelDefault,
-    systemd: systemd.result,
-    procps: procps.result,
-    shadowed: procps.shadowed,
+    systemd: outcome(simulateSystemd(files), kernelDefault),
+    procps: outcome(simulateProcps(files), kernelDefault),
+    shadowed: applyOrder(files, "procps").shadowed,
     unreadable: files.flatMap((f) => (f.error ? [{ path: f.path, error: f.error }] : [])),
   };
 }
@@ -191,7 +379,7 @@ export function effectiveBootValue(
  * the config as it would be.
  *
  * @example
- * withFile(files, { path: "/etc/sysctl.d/90-x.conf", ... });
+ * withFile(files, memoryConfigFile("/etc/sysctl.d", "90-x.conf", "vm.max_map_count = 1\n"));
  */
 export function withFile(files: readonly ConfigFile[], file: ConfigFile): ConfigFile[] {
   return [...files.filter((f) => f.path !== file.path), file];
@@ -205,7 +393,7 @@ export function withoutFile(files: readonly ConfigFile[], path: string): ConfigF
 export interface Override {
   reader: SysctlReader;
   value: number;
-  /** The winning assignment; undefined when the key is set nowhere (or only in a masked file). */
+  /** The deciding setting; undefined when nothing writes the key. */
   winner: KeySetting | undefined;
 }
 
