@@ -39,6 +39,9 @@ NEEDED=(
   "/usr/include/stdio.h:libc6-dev"
   # output tests: JSON read back by the real jq (no half surrogate pairs)
   "jq:jq"
+  # the Ansible role (test/ansible_role.test.ts): playbook runs and the linter
+  "ansible-playbook:ansible-core"
+  "ansible-lint:ansible-lint"
 )
 
 missing=()
