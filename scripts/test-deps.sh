@@ -36,6 +36,12 @@ NEEDED=(
   "/usr/include/stdio.h:libc6-dev"
   # output tests: JSON read back by the real jq (no half surrogate pairs)
   "jq:jq"
+  # the container image (scripts/image.ts, test/image.test.ts): built with
+  # umoci, run with podman on runc; kube play's pod needs catatonit
+  "umoci:umoci"
+  "podman:podman"
+  "runc:runc"
+  "catatonit:catatonit"
 )
 
 missing=()
