@@ -36,7 +36,7 @@ import {
 import { BINARY, IS_ROOT, kernelCount, REPO, readLimit, rootTest } from "./helpers/env.ts";
 import { type Holder, spawnHolder } from "./helpers/holder.ts";
 import { daemonSet, exporterCapabilities, exporterContainer } from "./helpers/manifests.ts";
-import { makePodman, type Podman } from "./helpers/podman.ts";
+import { makePodman, type Podman, type Run } from "./helpers/podman.ts";
 
 const LIMIT = "/proc/sys/vm/max_map_count";
 const QEMU = "qemu-aarch64-static";
@@ -66,6 +66,8 @@ let archive = "";
 let podman: Podman;
 let amd64 = "";
 let arm64 = "";
+let loaded: Run;
+let pulled: Run;
 let holder: Holder | undefined;
 let original = 0;
 
@@ -201,6 +203,18 @@ describe("the image archive", () => {
     work = mkdtempSync(join(tmpdir(), "vmaudit-image-test-"));
     archive = (await buildImage(join(work, "out"))).path;
     podman = makePodman(join(work, "podman"));
+    // Loaded here, not in a test, so any test can run alone (bun test -t).
+    loaded = podman.run(["load", "-i", archive]);
+    const id = podman.run([
+      "image",
+      "inspect",
+      "--format",
+      "{{.Id}}",
+      `localhost/${IMAGE_REF_NAME}`,
+    ]);
+    amd64 = id.stdout.trim();
+    pulled = podman.run(["pull", "--arch", "arm64", `oci-archive:${archive}`]);
+    arm64 = pulled.stdout.trim().split("\n").at(-1) ?? "";
     original = readLimit();
     holder = await spawnHolder(HOLD);
   }, 120_000);
@@ -285,17 +299,8 @@ describe("the image archive", () => {
   });
 
   rootTest("podman load names it after the version; the amd64 image runs vmaudit", () => {
-    const load = podman.run(["load", "-i", archive]);
-    expect(load.code).toBe(0);
-    expect(load.stdout).toContain(`Loaded image: localhost/${IMAGE_REF_NAME}`);
-    const id = podman.run([
-      "image",
-      "inspect",
-      "--format",
-      "{{.Id}}",
-      `localhost/${IMAGE_REF_NAME}`,
-    ]);
-    amd64 = id.stdout.trim();
+    expect(loaded.code).toBe(0);
+    expect(loaded.stdout).toContain(`Loaded image: localhost/${IMAGE_REF_NAME}`);
     expect(amd64).toMatch(/^[0-9a-f]{64}$/);
     const r = podman.container([amd64, "--version"]);
     expect(r.stdout).toBe(`vmaudit ${pkg.version} (commit ${buildCommit()})\n`);
@@ -469,9 +474,8 @@ describe("the image archive", () => {
 
     rootTest("the index's arm64 image pulls by platform and runs vmaudit", () => {
       if (!qemu) throw new Error(`${QEMU} is missing: run 'bash scripts/test-deps.sh' as root`);
-      const pull = podman.run(["pull", "--arch", "arm64", `oci-archive:${archive}`]);
-      expect(pull.code).toBe(0);
-      arm64 = pull.stdout.trim().split("\n").at(-1) ?? "";
+      expect(pulled.code).toBe(0);
+      expect(arm64).toMatch(/^[0-9a-f]{64}$/);
       expect(arm64).not.toBe(amd64);
       const arch = podman.run(["image", "inspect", "--format", "{{.Architecture}}", arm64]);
       expect(arch.stdout.trim()).toBe("arm64");
