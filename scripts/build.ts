@@ -17,6 +17,12 @@ import { writeFileAtomic } from "../src/fs/atomic_write.ts";
 
 const REPO = join(import.meta.dir, "..");
 
+/**
+ * The container image archive (`npm run image`, scripts/image.ts). Named here
+ * so a new release build removes a stale one with the other artifacts.
+ */
+export const IMAGE_ARTIFACT = "vmaudit-oci-image.tar";
+
 /** One release artifact: the file name users download and Bun's target for it. */
 export interface ReleaseTarget {
   artifact: string;
@@ -115,9 +121,10 @@ async function compileTo(outfile: string, commit: string, target?: ReleaseTarget
 
 async function buildRelease(outdir: string, commit: string): Promise<void> {
   // Remove the previous artifacts first, so a stale one never ships next to
-  // fresh SHA256SUMS. Only our own names: --outdir may be any directory.
+  // fresh SHA256SUMS (the image too: `npm run image` adds it afterwards).
+  // Only our own names: --outdir may be any directory.
   mkdirSync(outdir, { recursive: true });
-  for (const name of ["SHA256SUMS", ...RELEASE_TARGETS.map((t) => t.artifact)]) {
+  for (const name of ["SHA256SUMS", IMAGE_ARTIFACT, ...RELEASE_TARGETS.map((t) => t.artifact)]) {
     rmSync(join(outdir, name), { force: true });
   }
   let sums = "";

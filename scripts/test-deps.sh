@@ -42,6 +42,12 @@ NEEDED=(
   # the Ansible role (test/ansible_role.test.ts): playbook runs and the linter
   "ansible-playbook:ansible-core"
   "ansible-lint:ansible-lint"
+  # the container image (scripts/image.ts, test/image.test.ts): built with
+  # umoci, run with podman on runc; kube play's pod needs catatonit
+  "umoci:umoci"
+  "podman:podman"
+  "runc:runc"
+  "catatonit:catatonit"
 )
 
 missing=()
