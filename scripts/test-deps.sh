@@ -36,6 +36,18 @@ NEEDED=(
   "/usr/include/stdio.h:libc6-dev"
   # output tests: JSON read back by the real jq (no half surrogate pairs)
   "jq:jq"
+  # packages (test/release/packages*.release.ts): build with dpkg-deb and
+  # rpmbuild, check with lintian and rpmlint, install with dpkg and rpm, bash
+  # completion through bash-completion's loader, systemd in a podman container
+  "dpkg-deb:dpkg"
+  "lintian:lintian"
+  "rpmbuild:rpm"
+  "rpmlint:rpmlint"
+  "/usr/share/bash-completion/bash_completion:bash-completion"
+  "deb-systemd-helper:init-system-helpers"
+  "podman:podman"
+  "runc:runc"
+  "/usr/lib/systemd/systemd:systemd"
 )
 
 missing=()
