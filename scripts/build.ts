@@ -11,9 +11,10 @@
  * global `VMAUDIT_COMMIT` that src/version.ts reads.
  */
 import { createHash } from "node:crypto";
-import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { writeFileAtomic } from "../src/fs/atomic_write.ts";
+import { isPackageFileName } from "./package_meta.ts";
 
 const REPO = join(import.meta.dir, "..");
 
@@ -126,6 +127,11 @@ async function buildRelease(outdir: string, commit: string): Promise<void> {
   mkdirSync(outdir, { recursive: true });
   for (const name of ["SHA256SUMS", IMAGE_ARTIFACT, ...RELEASE_TARGETS.map((t) => t.artifact)]) {
     rmSync(join(outdir, name), { force: true });
+  }
+  // Packages of the previous binaries too: SHA256SUMS no longer lists them
+  // (npm run package makes them again from the new binaries).
+  for (const name of readdirSync(outdir)) {
+    if (isPackageFileName(name)) rmSync(join(outdir, name), { force: true });
   }
   let sums = "";
   for (const t of RELEASE_TARGETS) {

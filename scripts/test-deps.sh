@@ -48,6 +48,16 @@ NEEDED=(
   "podman:podman"
   "runc:runc"
   "catatonit:catatonit"
+  # packages (test/release/packages*.release.ts): build with dpkg-deb and
+  # rpmbuild, check with lintian and rpmlint, install with dpkg and rpm, bash
+  # completion through bash-completion's loader, systemd in a podman container
+  "dpkg-deb:dpkg"
+  "lintian:lintian"
+  "rpmbuild:rpm"
+  "rpmlint:rpmlint"
+  "/usr/share/bash-completion/bash_completion:bash-completion"
+  "deb-systemd-helper:init-system-helpers"
+  "/usr/lib/systemd/systemd:systemd"
 )
 
 missing=()

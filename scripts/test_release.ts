@@ -1,11 +1,12 @@
 /**
  * The release smoke tests (`npm run test:release`, part of `npm test`).
  *
- *   bun scripts/test_release.ts                  # build every target into a temp dir, test, remove it
- *   bun scripts/test_release.ts --dir DIR        # test the release already in DIR (CI: dist/release)
+ *   bun scripts/test_release.ts                  # build every target and package into a temp dir, test, remove it
+ *   bun scripts/test_release.ts --dir DIR        # test the release and packages already in DIR (CI: dist/release)
  *   bun scripts/test_release.ts [...] FILE...    # run these test files instead of test/release/*
  *
- * The four release binaries are about 420 MB together. `npm test` runs this
+ * The four release binaries are about 420 MB together, and the four packages
+ * (scripts/package.ts) about 170 MB more. `npm test` runs this
  * on every change, so it builds them in a private temp directory and removes
  * it afterwards, whether the tests pass, fail or are interrupted: dist/ keeps
  * only what `npm run build` made. `npm run release` still writes
@@ -18,7 +19,18 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 const REPO = join(import.meta.dir, "..");
-const DEFAULT_FILES = ["./test/release/artifacts.release.ts", "./test/release/install.release.ts"];
+const DEFAULT_FILES = [
+  "./test/release/artifacts.release.ts",
+  "./test/release/install.release.ts",
+  "./test/release/packages.release.ts",
+  "./test/release/deb_install.release.ts",
+];
+/**
+ * How the packages of a release built here are made: xz level 0, which only
+ * changes their size (the release workflow packs at level 6 with
+ * `npm run package` and tests those with --dir).
+ */
+const PACKAGE_ARGS = ["--fast"];
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
 
 function usage(message: string): never {
@@ -89,9 +101,16 @@ async function main(): Promise<number> {
         release,
       ]);
       if (built !== 0 || stoppedBy) return built || 1;
+      const packed = await run(
+        [process.execPath, "scripts/package.ts", "--dir", release, ...PACKAGE_ARGS],
+        { TMPDIR: scratch },
+      );
+      if (packed !== 0 || stoppedBy) return packed || 1;
     }
     return await run([process.execPath, "test", ...files], {
       VMAUDIT_RELEASE_DIR: release,
+      // The reproducibility test packs again as the packages were packed.
+      VMAUDIT_PACKAGE_ARGS: dir === undefined ? PACKAGE_ARGS.join(" ") : "",
       TMPDIR: scratch,
     });
   } finally {

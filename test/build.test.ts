@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import pkg from "../package.json" with { type: "json" };
 import { buildCommit, RELEASE_TARGETS, sha256sumsLine } from "../scripts/build.ts";
+import { packageFileNames } from "../scripts/package_meta.ts";
 import { BINARY, REPO, runBinary } from "./helpers/env.ts";
 
 function escapeRegExp(text: string): string {
@@ -126,7 +127,14 @@ test("probe", () => {
       expect(err + out).toContain("the probe fails on purpose");
       expect(code).not.toBe(0);
       const seen = JSON.parse(readFileSync(seenFile, "utf8")) as { dir: string; files: string[] };
-      expect(seen.files).toEqual(["SHA256SUMS", ...RELEASE_TARGETS.map((t) => t.artifact)].sort());
+      // The binaries, and the packages made from them (scripts/package.ts).
+      expect(seen.files).toEqual(
+        [
+          "SHA256SUMS",
+          ...RELEASE_TARGETS.map((t) => t.artifact),
+          ...packageFileNames(pkg.version),
+        ].sort(),
+      );
       expect(relative(REPO, seen.dir).startsWith("..")).toBe(true);
       expect(existsSync(seen.dir)).toBe(false);
       expect(snapshot(dist)).toEqual(before);
