@@ -2,8 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { invokingUser } from "../src/cli/common_flags.ts";
 import { type Anonymisation, anonymisationOf, anonymiser } from "../src/core/anonymise.ts";
+import { invokingUser } from "../src/proc/users.ts";
 
 describe("anonymiser() replaces a whole argument or a whole path component only", () => {
   const cases: [string, string, string, string][] = [

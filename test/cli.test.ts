@@ -4,10 +4,10 @@ import { CHECK_EXIT } from "../src/check/evaluate.ts";
 import { isTerminal } from "../src/cli/io.ts";
 import { runMain } from "../src/cli/run_main.ts";
 import { parsePositiveInt } from "../src/cli/values.ts";
-import { useColor } from "../src/color.ts";
 import { COMMANDS } from "../src/commands/index.ts";
 import { parseScanOptions } from "../src/commands/scan.ts";
 import { EXIT_FAILURE, EXIT_NEEDS_ROOT, EXIT_OK, EXIT_USAGE, UsageError } from "../src/errors.ts";
+import { useColor } from "../src/render/color.ts";
 import { runBinary } from "./helpers/env.ts";
 import { fakeIo } from "./helpers/fake_io.ts";
 

@@ -18,10 +18,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { errnoCode } from "../src/errors.ts";
 import { NOT_REGULAR, readRegularFile, TOO_LARGE } from "../src/fs/read_regular.ts";
+import { readPeaksFile } from "../src/peaks/peaks_file.ts";
 import { readMaxMapCount, readVmaSlab } from "../src/proc/kernel.ts";
 import { readMapsCount, readMapsText } from "../src/proc/maps.ts";
 import { isPidName, listPids, readArgv, readSmall } from "../src/proc/process.ts";
-import { readPeaksFile } from "../src/watch/peaks_file.ts";
 import { binary, IS_ROOT, rootTest } from "./helpers/env.ts";
 import { makeProcTree, mapsText, removeTree, SAMPLE_SLABINFO } from "./helpers/proc_tree.ts";
 

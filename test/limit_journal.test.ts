@@ -18,7 +18,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { INT_MAX } from "../src/cli/values.ts";
+import { INT_MAX } from "../src/core/kernel_limits.ts";
 import { ExitError } from "../src/errors.ts";
 import { guardLimitRange } from "../src/limit/guards.ts";
 import {

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { runMain } from "../src/cli/run_main.ts";
 import { COMMANDS } from "../src/commands/index.ts";
-import type { Collected } from "../src/scan/collect.ts";
+import type { Collected } from "../src/proc/collect.ts";
 import { escapeLabelValue, renderPrometheus } from "../src/scan/prometheus.ts";
 import { buildScanReport, type ScanReport } from "../src/scan/report.ts";
 import { kernelCount, readLimit, runBinary } from "./helpers/env.ts";

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { collectProcesses } from "../src/scan/collect.ts";
-import { appOf, appStatistics, buildScanReport } from "../src/scan/report.ts";
+import { appOf } from "../src/core/app_name.ts";
+import { collectProcesses } from "../src/proc/collect.ts";
+import { appStatistics, buildScanReport } from "../src/scan/report.ts";
 import { scanSystem } from "../src/scan/scan_system.ts";
 import { IS_ROOT, runBinary } from "./helpers/env.ts";
 import { makeProcTree, mapsText, removeTree, SAMPLE_SLABINFO } from "./helpers/proc_tree.ts";

@@ -3,8 +3,8 @@
  * refusal rule, the apply suggestion, exit codes, the worker protocol.
  */
 import { describe, expect, test } from "bun:test";
-import { palette } from "../src/color.ts";
 import { parseWorkerPlan } from "../src/commands/stress_worker.ts";
+import { palette } from "../src/render/color.ts";
 import type { StressReport } from "../src/stress/harness.ts";
 import {
   checkpointCounts,

@@ -8,10 +8,10 @@
  */
 import { describe, expect, test } from "bun:test";
 import { evaluateCheck, unknownCheck } from "../src/check/evaluate.ts";
-import { palette } from "../src/color.ts";
 import { renderInspectText } from "../src/inspect/render.ts";
 import { buildInspectReport } from "../src/inspect/report.ts";
-import type { Collected } from "../src/scan/collect.ts";
+import type { Collected } from "../src/proc/collect.ts";
+import { palette } from "../src/render/color.ts";
 import { renderScanJson, renderScanText } from "../src/scan/render.ts";
 import { buildScanReport } from "../src/scan/report.ts";
 import { renderStressText } from "../src/stress/render.ts";

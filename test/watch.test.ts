@@ -8,7 +8,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runMain } from "../src/cli/run_main.ts";
-import { palette } from "../src/color.ts";
 import { COMMANDS } from "../src/commands/index.ts";
 import { parseWatchOptions } from "../src/commands/watch.ts";
 import { ExitError, UsageError } from "../src/errors.ts";
@@ -18,7 +17,8 @@ import {
   type PeakEntry,
   parsePeaksFile,
   savePeaks,
-} from "../src/watch/peaks_file.ts";
+} from "../src/peaks/peaks_file.ts";
+import { palette } from "../src/render/color.ts";
 import { renderLiveView } from "../src/watch/report.ts";
 import { PeakTracker } from "../src/watch/tracker.ts";
 import { binary, kernelCount, runBinary } from "./helpers/env.ts";

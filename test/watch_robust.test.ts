@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MAX_INTERVAL_MS, parseWatchOptions } from "../src/commands/watch.ts";
 import { ExitError, UsageError } from "../src/errors.ts";
-import { MAX_PEAK_VMAS, PEAKS_KIND, parsePeaksFile } from "../src/watch/peaks_file.ts";
+import { MAX_PEAK_VMAS, PEAKS_KIND, parsePeaksFile } from "../src/peaks/peaks_file.ts";
 import { binary, rootTest, runBinary } from "./helpers/env.ts";
 import { makeProcTree, mapsText, removeTree } from "./helpers/proc_tree.ts";
 

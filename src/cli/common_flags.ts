@@ -2,10 +2,10 @@
  * Flags shared by several commands, with their parsers, so every command
  * spells and checks them the same way.
  */
-import { type Palette, palette, useColor } from "../color.ts";
+
 import { DEFAULT_HEADROOM, DEFAULT_ROUND, MIN_HEADROOM } from "../core/recommend.ts";
 import { UsageError } from "../errors.ts";
-import { loadUsers } from "../proc/users.ts";
+import { type Palette, palette, useColor } from "../render/color.ts";
 import type { OptionSpec, OptionValues } from "./command.ts";
 import type { Io } from "./io.ts";
 import { stringOption } from "./parse.ts";
@@ -115,27 +115,4 @@ export function stdoutWidth(io: Io): number | undefined {
   const env = io.env.COLUMNS;
   if (env !== undefined && /^[1-9][0-9]{0,4}$/.test(env)) return Number(env);
   return io.stdoutColumns?.() ?? 80;
-}
-
-/**
- * The name of the user who ran vmaudit, to hide in reports: the real uid
- * (SUDO_UID under sudo, else getuid()) looked up in /etc/passwd. Never from
- * $USER, which cron, systemd and `env -i` leave unset (Bun's os.userInfo()
- * then says "unknown") and which anyone can set. Undefined when the uid has
- * no name there: then nothing is hidden, and the report says so.
- *
- * @example
- * invokingUser({ SUDO_UID: "1000" }); // "ann", when /etc/passwd says uid 1000 is ann
- */
-export function invokingUser(
-  env: Record<string, string | undefined>,
-  opts: { uid?: number; passwd?: string } = {},
-): string | undefined {
-  const sudo = env.SUDO_UID;
-  const uid =
-    sudo !== undefined && /^[0-9]{1,10}$/.test(sudo)
-      ? Number(sudo)
-      : (opts.uid ?? process.getuid?.());
-  if (uid === undefined) return undefined;
-  return loadUsers(opts.passwd).get(uid);
 }

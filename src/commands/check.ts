@@ -20,9 +20,8 @@ import type { Command, OptionValues } from "../cli/command.ts";
 import { JSON_OPTION, PROCFS_OPTION, procfsFlag } from "../cli/common_flags.ts";
 import { stringOption } from "../cli/parse.ts";
 import { parseDecimal } from "../cli/values.ts";
-import { DEFAULT_HEADROOM, DEFAULT_ROUND } from "../core/recommend.ts";
 import { ExitError, UsageError } from "../errors.ts";
-import { scanSystem } from "../scan/scan_system.ts";
+import { busiestOf, scanForBusiest } from "../scan/scan_system.ts";
 
 export interface CheckOptions {
   procfs: string;
@@ -75,16 +74,9 @@ export function parseCheckOptions(values: OptionValues): CheckOptions {
  * OK from those would be a false OK.
  */
 export function runCheck(opts: CheckOptions): CheckResult {
-  let report: ReturnType<typeof scanSystem>;
+  let report: ReturnType<typeof scanForBusiest>;
   try {
-    report = scanSystem({
-      procfs: opts.procfs,
-      top: 1,
-      headroom: DEFAULT_HEADROOM,
-      round: DEFAULT_ROUND,
-      vma: undefined,
-      anonymiseUser: undefined,
-    });
+    report = scanForBusiest(opts.procfs);
   } catch (err) {
     if (err instanceof ExitError) return unknownCheck(err.message, opts.warn, opts.crit);
     throw err;
@@ -110,8 +102,8 @@ export function runCheck(opts: CheckOptions): CheckResult {
   const unreadable = unseenCount(unseen);
   if (unreadable > 0 && !opts.allowPartial)
     return unknownCheck(unseenReason(unseen), opts.warn, opts.crit, unreadable);
-  const top = report.topProcesses[0];
-  if (!top)
+  const busiest = busiestOf(report);
+  if (!busiest)
     return unknownCheck(
       `No process under "${opts.procfs}" could be read (${unreadable} unreadable): run as root`,
       opts.warn,
@@ -119,7 +111,7 @@ export function runCheck(opts: CheckOptions): CheckResult {
       unreadable,
     );
   return evaluateCheck({
-    busiest: { pid: top.pid, app: top.app, vmas: top.vmas },
+    busiest,
     limit,
     warn: opts.warn,
     crit: opts.crit,

@@ -3,7 +3,6 @@
  */
 import type { Command, OptionValues } from "../cli/command.ts";
 import {
-  invokingUser,
   JSON_OPTION,
   PROCFS_OPTION,
   procfsFlag,
@@ -13,14 +12,17 @@ import {
 import { stringOption } from "../cli/parse.ts";
 import { parsePositiveInt } from "../cli/values.ts";
 import { exeNeededForApp } from "../core/app_name.ts";
+import { PID_MAX_LIMIT } from "../core/kernel_limits.ts";
 import { EXIT_FAILURE, EXIT_OK, ExitError, UsageError } from "../errors.ts";
 import { describeReadCode } from "../fs/read_regular.ts";
+import { isRoot } from "../identity.ts";
 import { renderInspectJson, renderInspectText } from "../inspect/render.ts";
 import { buildInspectReport, type InspectReport } from "../inspect/report.ts";
+import { assertProcRoot } from "../proc/collect.ts";
 import { readMaxMapCount } from "../proc/kernel.ts";
 import { readMapsText } from "../proc/maps.ts";
-import { PID_MAX_LIMIT, readArgv, readComm, readExe } from "../proc/process.ts";
-import { assertProcRoot } from "../scan/collect.ts";
+import { readArgv, readComm, readExe } from "../proc/process.ts";
+import { invokingUser } from "../proc/users.ts";
 
 const DEFAULT_TOP_FILES = 10;
 
@@ -75,7 +77,7 @@ export function inspectProcess(opts: InspectOptions, now = new Date()): InspectR
     case "denied":
       throw new ExitError(
         EXIT_FAILURE,
-        process.geteuid?.() === 0
+        isRoot()
           ? `Cannot read "${path}": permission denied (${maps.code}) even as root: a protected process, such as a sandbox's init`
           : `Cannot read "${path}": permission denied (${maps.code}); run as root (sudo vmaudit inspect ${pid}) to inspect another user's process`,
       );

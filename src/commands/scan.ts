@@ -3,7 +3,6 @@
  */
 import type { Command, OptionValues } from "../cli/command.ts";
 import {
-  invokingUser,
   JSON_OPTION,
   PROCFS_OPTION,
   parseRecommendFlags,
@@ -17,6 +16,7 @@ import { parsePositiveInt } from "../cli/values.ts";
 import { EXIT_OK, UsageError } from "../errors.ts";
 import { writeFileAtomic } from "../fs/atomic_write.ts";
 import { journalWarning, runDir } from "../limit/journal.ts";
+import { invokingUser } from "../proc/users.ts";
 import { renderPrometheus } from "../scan/prometheus.ts";
 import { renderScanJson, renderScanText } from "../scan/render.ts";
 import type { ScanSystemInput } from "../scan/scan_system.ts";

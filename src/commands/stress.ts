@@ -5,6 +5,7 @@
 
 import type { Command } from "../cli/command.ts";
 import { JSON_OPTION, stdoutPalette } from "../cli/common_flags.ts";
+import { isRoot } from "../identity.ts";
 import { runDir } from "../limit/journal.ts";
 import { escapeControl } from "../render/terminal_text.ts";
 import { runStress } from "../stress/harness.ts";
@@ -81,7 +82,7 @@ reachable, 2 usage or a refused value, 77 --limit needs root, 130/143 interrupte
       procfs: "/proc",
       runDir: runDir(io.env),
       env: io.env,
-      isRoot: process.geteuid?.() === 0,
+      isRoot: isRoot(),
       notice: (line) => io.stderr(`${escapeControl(line)}\n`),
       onProgress: showProgress
         ? (created, target) => {

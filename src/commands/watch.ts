@@ -4,7 +4,6 @@
  */
 import type { Command, OptionValues } from "../cli/command.ts";
 import {
-  invokingUser,
   JSON_OPTION,
   PROCFS_OPTION,
   parseRecommendFlags,
@@ -16,18 +15,19 @@ import {
 import { stringOption } from "../cli/parse.ts";
 import { parseDecimal, parsePositiveInt } from "../cli/values.ts";
 import { anonymiser } from "../core/anonymise.ts";
+import { hiddenAppOf } from "../core/app_name.ts";
 import { EXIT_FAILURE, EXIT_OK, ExitError, UsageError } from "../errors.ts";
-import { readMaxMapCount, readVmaSlab } from "../proc/kernel.ts";
-import { ENTER_LIVE_SCREEN, LEAVE_LIVE_SCREEN, liveFrame, rowsThatFit } from "../render/screen.ts";
-import { assertProcRoot, collectProcesses, newScanBuffers } from "../scan/collect.ts";
-import { hiddenAppOf } from "../scan/report.ts";
 import {
   buildPeaksFile,
   type PeaksFile,
   prepareSave,
   readPeaksFile,
   savePeaks,
-} from "../watch/peaks_file.ts";
+} from "../peaks/peaks_file.ts";
+import { assertProcRoot, collectProcesses, newScanBuffers } from "../proc/collect.ts";
+import { readMaxMapCount, readVmaSlab } from "../proc/kernel.ts";
+import { invokingUser } from "../proc/users.ts";
+import { ENTER_LIVE_SCREEN, LEAVE_LIVE_SCREEN, liveFrame, rowsThatFit } from "../render/screen.ts";
 import {
   buildWatchReport,
   LIVE_VIEW_HEADER_LINES,

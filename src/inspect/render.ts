@@ -1,12 +1,12 @@
 /**
  * Text and JSON renderings of an {@link InspectReport}. Pure.
  */
-import type { Palette } from "../color.ts";
+import type { Palette } from "../render/color.ts";
+import { colourPercent } from "../render/recommendation.ts";
 import { renderColumns, renderTable } from "../render/table.ts";
 import { escapeControl } from "../render/terminal_text.ts";
 import { cutEnd, wrapLines } from "../render/text_width.ts";
 import { formatBytes, formatPercent } from "../render/units.ts";
-import { colourPercent } from "../scan/render.ts";
 import type { InspectReport } from "./report.ts";
 
 /**

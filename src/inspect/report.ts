@@ -3,10 +3,9 @@
  * under the limit. Pure: built from the maps text and facts read elsewhere.
  */
 import { anonymiser } from "../core/anonymise.ts";
-import type { AppKind } from "../core/app_name.ts";
+import { type AppKind, hiddenAppOf } from "../core/app_name.ts";
 import { type Headroom, headroomUnder } from "../core/recommend.ts";
 import { countVmas } from "../core/vma_counter.ts";
-import { hiddenAppOf } from "../scan/report.ts";
 import {
   classifyEntries,
   GROUP_LABELS,

@@ -4,13 +4,11 @@
  */
 import { closeSync, readdirSync, readlinkSync, readSync, statSync } from "node:fs";
 import { parseCmdline } from "../core/app_name.ts";
+import { PID_MAX_LIMIT } from "../core/kernel_limits.ts";
 import { openRegular } from "../fs/read_regular.ts";
 
 /** include/linux/sched.h: PF_KTHREAD, "I am a kernel thread". */
 const PF_KTHREAD = 0x00200000;
-
-/** pid_max is at most 2^22 (include/linux/threads.h PID_MAX_LIMIT). */
-export const PID_MAX_LIMIT = 4_194_304;
 
 /**
  * Whether a /proc entry name is a pid as the kernel writes it: decimal, no

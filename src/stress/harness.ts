@@ -5,13 +5,10 @@
  * way out (normal end, error, SIGINT, SIGTERM).
  */
 import type { WorkerPlan } from "../../stress/worker.ts";
-import { invokingUser } from "../cli/common_flags.ts";
 import { median } from "../core/median.ts";
-import { DEFAULT_HEADROOM, DEFAULT_ROUND } from "../core/recommend.ts";
 import { EXIT_FAILURE, EXIT_NEEDS_ROOT, ExitError } from "../errors.ts";
 import {
   type BusiestProcess,
-  busiestProcess,
   guardBelowPeak,
   guardHighValue,
   guardLimitRange,
@@ -27,8 +24,9 @@ import { setMaxMapCount } from "../limit/live.ts";
 import { readMaxMapCount, readVmaSlab, type SlabRead } from "../proc/kernel.ts";
 import { READ_BUFFER_BYTES, readMapsCount } from "../proc/maps.ts";
 import { readArgv, readRssBytes } from "../proc/process.ts";
+import { invokingUser } from "../proc/users.ts";
 import { escapeControl } from "../render/terminal_text.ts";
-import { scanSystem } from "../scan/scan_system.ts";
+import { busiestOf, scanForBusiest } from "../scan/scan_system.ts";
 import {
   type ApplySuggestion,
   checkpointCounts,
@@ -216,16 +214,7 @@ function isStressRunning(procfs: string, pid: number): boolean {
 
 /** The busiest process of a fresh scan, for the below-peak guard. */
 function scanBusiest(procfs: string): BusiestProcess | undefined {
-  return busiestProcess(
-    scanSystem({
-      procfs,
-      top: 1,
-      headroom: DEFAULT_HEADROOM,
-      round: DEFAULT_ROUND,
-      vma: undefined,
-      anonymiseUser: undefined,
-    }),
-  );
+  return busiestOf(scanForBusiest(procfs));
 }
 
 /**
@@ -559,12 +548,7 @@ async function driveWorker(
     rssBytes = readRssBytes(ctx.procfs, worker.pid, small) ?? null;
     rssAtVmasAdded = held;
     const t0 = performance.now();
-    const scan = scanSystem({
-      procfs: ctx.procfs,
-      top: 1,
-      headroom: DEFAULT_HEADROOM,
-      round: DEFAULT_ROUND,
-      vma: undefined,
+    const scan = scanForBusiest(ctx.procfs, {
       anonymiseUser: invokingUser(ctx.env),
       leaveOut: [worker.pid],
     });
@@ -573,7 +557,7 @@ async function driveWorker(
       wallMs: performance.now() - t0,
       processCount: scan.processCount,
       totalVmas: scan.totalVmas,
-      busiest: busiestProcess(scan) ?? null,
+      busiest: busiestOf(scan) ?? null,
     };
   };
 

@@ -2,7 +2,7 @@
  * `vmaudit stress` output: the text report, the JSON document and the
  * progress bar. Pure.
  */
-import type { Palette } from "../color.ts";
+import type { Palette } from "../render/color.ts";
 import { renderTable } from "../render/table.ts";
 import { escapeControl } from "../render/terminal_text.ts";
 import { formatBytes, formatCount } from "../render/units.ts";

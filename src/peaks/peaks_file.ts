@@ -6,10 +6,10 @@
  */
 import { closeSync, lstatSync, mkdirSync, openSync, statSync, unlinkSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
+import { PID_MAX_LIMIT } from "../core/kernel_limits.ts";
 import { EXIT_FAILURE, ExitError, errnoCode } from "../errors.ts";
 import { assertRegularOrAbsent, writeFileAtomic } from "../fs/atomic_write.ts";
 import { describeReadCode, readRegularFile } from "../fs/read_regular.ts";
-import { PID_MAX_LIMIT } from "../proc/process.ts";
 
 export const PEAKS_KIND = "vmaudit-peaks";
 export const PEAKS_SCHEMA_VERSION = 1;

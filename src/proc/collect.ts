@@ -5,9 +5,10 @@
 import { readlinkSync, statSync } from "node:fs";
 import { exeNeededForApp } from "../core/app_name.ts";
 import { EXIT_FAILURE, ExitError, errnoCode } from "../errors.ts";
-import { READ_BUFFER_BYTES, readMapsCount } from "../proc/maps.ts";
-import { isKernelThread, listPids, readArgv, readComm, readExe, readUid } from "../proc/process.ts";
-import { loadUsers } from "../proc/users.ts";
+import { isRoot } from "../identity.ts";
+import { READ_BUFFER_BYTES, readMapsCount } from "./maps.ts";
+import { isKernelThread, listPids, readArgv, readComm, readExe, readUid } from "./process.ts";
+import { loadUsers } from "./users.ts";
 
 export interface ProcessSample {
   pid: number;
@@ -179,6 +180,6 @@ export function collectProcesses(
     samples,
     coverage,
     durationMs: performance.now() - started,
-    asRoot: process.geteuid?.() === 0,
+    asRoot: isRoot(),
   };
 }
