@@ -56,7 +56,7 @@ describe("parseScanOptions()", () => {
       headroom: 1.5,
       round: 10000,
       vma: undefined,
-      anonymiseUser: "root",
+      anonymizeUser: "root",
       format: undefined,
       peaks: undefined,
       prometheusFile: undefined,

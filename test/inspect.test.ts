@@ -142,7 +142,7 @@ describe("buildInspectReport()", () => {
       comm: undefined,
       maxMapCount: 10,
       topFiles: 10,
-      anonymiseUser: "ann",
+      anonymizeUser: "ann",
     },
     new Date(0),
   );

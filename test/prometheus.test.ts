@@ -62,7 +62,7 @@ function fixtureReport(
       headroom: 1.5,
       round: 10000,
       vma: undefined,
-      anonymiseUser: undefined,
+      anonymizeUser: undefined,
     },
     new Date("2025-01-01T00:00:00Z"),
   );

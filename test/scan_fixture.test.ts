@@ -86,7 +86,7 @@ describe("collectProcesses() on a fixture tree", () => {
 });
 
 describe("scan report on a fixture tree", () => {
-  const options = { top: 3, headroom: 1.5, round: 10000, vma: 80000, anonymiseUser: "ann" };
+  const options = { top: 3, headroom: 1.5, round: 10000, vma: 80000, anonymizeUser: "ann" };
 
   test("recommends from the top process and from --vma", () => {
     const r = scanSystem({ procfs: tree, ...options });

@@ -71,7 +71,7 @@ const scanReport = buildScanReport(
     headroom: 1.5,
     round: 10000,
     vma: 2_000_000,
-    anonymiseUser: undefined,
+    anonymizeUser: undefined,
     recordedPeak: { app: `p${HOSTILE}`, vmas: 1_000_000, pid: 13, seenAt: "2025-01-01T00:00:00Z" },
   },
   new Date(0),
@@ -103,15 +103,15 @@ const inspectReport = buildInspectReport(
     comm: undefined,
     maxMapCount: 65530,
     topFiles: 10,
-    anonymiseUser: undefined,
+    anonymizeUser: undefined,
   },
   new Date(0),
 );
 
 describe("text renderers escape every field that comes from outside", () => {
-  for (const colour of [false, true]) {
-    const p = palette(colour);
-    const what = colour ? "with colour" : "without colour";
+  for (const color of [false, true]) {
+    const p = palette(color);
+    const what = color ? "with colour" : "without colour";
     for (const width of [undefined, 80]) {
       const on = width ? "on an 80-column terminal" : "piped";
       test(`scan text ${what}, ${on}`, () => {

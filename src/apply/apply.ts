@@ -114,7 +114,7 @@ function scanFor(input: ApplyInput): ScanReport {
     procfs: input.procfs,
     top: 1,
     ...input.recommend,
-    anonymiseUser: undefined,
+    anonymizeUser: undefined,
   });
 }
 

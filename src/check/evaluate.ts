@@ -104,7 +104,7 @@ export function thresholdVmas(limit: number, percent: number): number {
  * escapeControl), which also keeps the status line one line, and keep `|`
  * out of it, because `|` starts the perfdata.
  */
-function sanitise(text: string): string {
+function sanitize(text: string): string {
   return escapeControl(text).replaceAll("|", "\\x7c");
 }
 
@@ -128,7 +128,7 @@ export function evaluateCheck(input: {
   const c = thresholdVmas(limit, crit);
   const status: CheckStatus = busiest.vmas > c ? "CRITICAL" : busiest.vmas > w ? "WARNING" : "OK";
   const usagePercent = (busiest.vmas / limit) * 100;
-  const line = `VMAUDIT ${status} - pid ${busiest.pid} (${sanitise(busiest.app)}) at ${formatPercent(usagePercent)} of vm.max_map_count (${busiest.vmas} of ${limit} VMAs)${partial && partial.unreadable > 0 ? `; ${partial.unreadable} of ${partial.seen} processes unreadable, allowed by --allow-partial` : ""} | max_vmas=${busiest.vmas};${w};${c};0;${limit}`;
+  const line = `VMAUDIT ${status} - pid ${busiest.pid} (${sanitize(busiest.app)}) at ${formatPercent(usagePercent)} of vm.max_map_count (${busiest.vmas} of ${limit} VMAs)${partial && partial.unreadable > 0 ? `; ${partial.unreadable} of ${partial.seen} processes unreadable, allowed by --allow-partial` : ""} | max_vmas=${busiest.vmas};${w};${c};0;${limit}`;
   return {
     schemaVersion: CHECK_SCHEMA_VERSION,
     status,
@@ -170,6 +170,6 @@ export function unknownCheck(
     warn: { percent: warn, vmas: null },
     crit: { percent: crit, vmas: null },
     unreadable,
-    line: `VMAUDIT UNKNOWN - ${sanitise(reason)}`,
+    line: `VMAUDIT UNKNOWN - ${sanitize(reason)}`,
   };
 }

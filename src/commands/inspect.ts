@@ -31,7 +31,7 @@ export interface InspectOptions {
   pid: number;
   topFiles: number;
   json: boolean;
-  anonymiseUser: string | undefined;
+  anonymizeUser: string | undefined;
 }
 
 /**
@@ -61,7 +61,7 @@ export function parseInspectOptions(
         ? DEFAULT_TOP_FILES
         : parsePositiveInt("--top-files", t, { command: "inspect" }),
     json: values.json === true,
-    anonymiseUser: invokingUser(env),
+    anonymizeUser: invokingUser(env),
   };
 }
 
@@ -102,7 +102,7 @@ export function inspectProcess(opts: InspectOptions, now = new Date()): InspectR
       ...(exe ? { exe } : {}),
       maxMapCount: readMaxMapCount(procfs),
       topFiles: opts.topFiles,
-      anonymiseUser: opts.anonymiseUser,
+      anonymizeUser: opts.anonymizeUser,
     },
     now,
   );

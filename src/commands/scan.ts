@@ -42,7 +42,7 @@ export function parseScanOptions(
     procfs: procfsFlag(values, "scan"),
     top: t === undefined ? DEFAULT_TOP : parsePositiveInt("--top", t, { command: "scan" }),
     ...parseRecommendFlags(values, "scan"),
-    anonymiseUser: invokingUser(env),
+    anonymizeUser: invokingUser(env),
     format: parseFormat(values),
     prometheusFile,
   };

@@ -14,7 +14,7 @@ import {
 } from "../cli/common_flags.ts";
 import { stringOption } from "../cli/parse.ts";
 import { parseDecimal, parsePositiveInt } from "../cli/values.ts";
-import { anonymiser } from "../core/anonymise.ts";
+import { anonymizer } from "../core/anonymize.ts";
 import { hiddenAppOf } from "../core/app_name.ts";
 import { EXIT_FAILURE, EXIT_OK, ExitError, UsageError } from "../errors.ts";
 import {
@@ -58,7 +58,7 @@ export interface WatchOptions {
   json: boolean;
   headroom: number;
   round: number;
-  anonymiseUser: string | undefined;
+  anonymizeUser: string | undefined;
 }
 
 function seconds(values: OptionValues, name: string): number | undefined {
@@ -106,7 +106,7 @@ export function parseWatchOptions(
     json: values.json === true,
     headroom,
     round,
-    anonymiseUser: invokingUser(env),
+    anonymizeUser: invokingUser(env),
   };
 }
 
@@ -208,7 +208,7 @@ export async function watch(
 ): Promise<WatchReport> {
   const tracker = new PeakTracker();
   const buffers = newScanBuffers();
-  const hide = anonymiser(opts.anonymiseUser);
+  const hide = anonymizer(opts.anonymizeUser);
   const startedAt = new Date();
   const deadline =
     opts.durationMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + opts.durationMs;

@@ -215,7 +215,7 @@ export function appOf(sample: ProcessIdentity): AppName {
  * too), then hidden again (comm).
  *
  * @example
- * hiddenAppOf({ pid: 1, argv: ["/home/ann/bot"], comm: undefined }, anonymiser("ann")).name; // "/home/<user>/bot"
+ * hiddenAppOf({ pid: 1, argv: ["/home/ann/bot"], comm: undefined }, anonymizer("ann")).name; // "/home/<user>/bot"
  */
 export function hiddenAppOf(sample: ProcessIdentity, hide: (text: string) => string): AppName {
   const app = appOf({ ...sample, argv: sample.argv.map(hide) });

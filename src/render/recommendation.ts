@@ -23,13 +23,13 @@ export function dosRiskWarning(row: RecommendationRow): string | undefined {
  * A free-percent coloured by level: green at 20% or more, yellow at 5% or
  * more, red below.
  */
-export function colourPercent(h: Headroom, p: Palette): string {
+export function colorPercent(h: Headroom, p: Palette): string {
   const text = formatPercent(h.freePercent);
   return h.level === "ok" ? p.green(text) : h.level === "low" ? p.yellow(text) : p.red(text);
 }
 
 function headroomLine(label: string, h: Headroom, p: Palette): string {
-  return `    ${label.padEnd(12)} ${String(h.limit).padStart(10)}   free ${String(h.free).padStart(10)} (${colourPercent(h, p)})`;
+  return `    ${label.padEnd(12)} ${String(h.limit).padStart(10)}   free ${String(h.free).padStart(10)} (${colorPercent(h, p)})`;
 }
 
 /** The recommendation block for one row, shared by every report that recommends. */

@@ -14,7 +14,7 @@ import { type ScanReport, unreadableWarning } from "./report.ts";
 export const APP_COLUMN_MAX = 24;
 const USER_COLUMN_MAX = 12;
 
-function anonymisationNote(report: ScanReport): string {
+function anonymizationNote(report: ScanReport): string {
   switch (report.anonymisation) {
     case "user":
       return "Your user name is shown as <user>; check the rest before you share this report.";
@@ -43,7 +43,7 @@ export function renderScanText(report: ScanReport, p: Palette, width?: number): 
   for (const w of report.warnings) if (!inPlace.has(w)) out.push(p.yellow(`Warning: ${t(w)}`));
   out.push(
     p.yellow(
-      `Note: command lines can contain secrets (tokens, passwords, URLs). ${anonymisationNote(report)}`,
+      `Note: command lines can contain secrets (tokens, passwords, URLs). ${anonymizationNote(report)}`,
     ),
     "",
   );

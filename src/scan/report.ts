@@ -2,7 +2,7 @@
  * The pure half of a scan: from collected samples and kernel facts to the
  * report that every renderer (text, JSON, later Prometheus) reads.
  */
-import { type Anonymisation, anonymisationOf, anonymiser } from "../core/anonymise.ts";
+import { type Anonymization, anonymizationOf, anonymizer } from "../core/anonymize.ts";
 import { type AppKind, hiddenAppOf } from "../core/app_name.ts";
 import { type RecommendationRow, recommendationFor } from "../core/recommend.ts";
 import type { PeakEntry } from "../peaks/peaks_file.ts";
@@ -21,7 +21,7 @@ export interface ScanOptions {
   /** The largest VMA count expected for any process, if the user gave one. */
   vma: number | undefined;
   /** The invoking user's name, replaced by `<user>` in command lines. */
-  anonymiseUser: string | undefined;
+  anonymizeUser: string | undefined;
   /** The highest peak of a peaks file (`--peaks`), already read. */
   recordedPeak?: PeakEntry | undefined;
 }
@@ -84,8 +84,12 @@ export interface ScanReport {
   coverage: Coverage;
   /** Whether the scan ran as root. */
   asRoot: boolean;
-  /** Whether the invoking user's name is shown as `<user>` (see core/anonymise.ts). */
-  anonymisation: Anonymisation;
+  /**
+   * Whether the invoking user's name is shown as `<user>` (see
+   * core/anonymize.ts). The one British spelling among the identifiers: it
+   * is a key of the published JSON (schema 1), so it stays as it was.
+   */
+  anonymisation: Anonymization;
   /** Every warning the text report prints, in the same words. */
   warnings: string[];
 }
@@ -157,7 +161,7 @@ export function buildScanReport(
   now: Date,
   warnings: string[] = [],
 ): ScanReport {
-  const hide = anonymiser(options.anonymiseUser);
+  const hide = anonymizer(options.anonymizeUser);
   const rows: ProcessRow[] = collected.samples.map((s) => {
     const app = hiddenAppOf(s, hide);
     const argv = s.argv.map(hide);
@@ -232,7 +236,7 @@ export function buildScanReport(
       : null,
     coverage: collected.coverage,
     asRoot: collected.asRoot,
-    anonymisation: anonymisationOf(options.anonymiseUser),
+    anonymisation: anonymizationOf(options.anonymizeUser),
     warnings: [
       ...warnings,
       ...recommendations.map(dosRiskWarning).filter((w) => w !== undefined),

@@ -25,7 +25,7 @@ export interface ScanSystemInput extends ScanOptions {
  * Scan every process under `procfs` and build the report.
  *
  * @example
- * const report = scanSystem({ procfs: "/proc", top: 20, headroom: 1.5, round: 10000, vma: undefined, anonymiseUser: undefined });
+ * const report = scanSystem({ procfs: "/proc", top: 20, headroom: 1.5, round: 10000, vma: undefined, anonymizeUser: undefined });
  */
 export function scanSystem(input: ScanSystemInput): ScanReport {
   // Read the peaks file first: a bad file fails before the walk.
@@ -57,7 +57,7 @@ export type RecommendSettings = Pick<ScanSystemInput, "headroom" | "round" | "vm
  */
 export function scanForBusiest(
   procfs: string,
-  extra: Pick<ScanSystemInput, "anonymiseUser" | "leaveOut"> = { anonymiseUser: undefined },
+  extra: Pick<ScanSystemInput, "anonymizeUser" | "leaveOut"> = { anonymizeUser: undefined },
 ): ScanReport {
   return scanSystem({
     procfs,

@@ -549,7 +549,7 @@ async function driveWorker(
     rssAtVmasAdded = held;
     const t0 = performance.now();
     const scan = scanForBusiest(ctx.procfs, {
-      anonymiseUser: invokingUser(ctx.env),
+      anonymizeUser: invokingUser(ctx.env),
       leaveOut: [worker.pid],
     });
     fullScan = {

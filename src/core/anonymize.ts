@@ -8,7 +8,7 @@ function escapeRegExp(s: string): string {
 }
 
 /** How a report treats the invoking user's name (`anonymisation` in JSON). */
-export type Anonymisation =
+export type Anonymization =
   /** Replaced by `<user>`. */
   | "user"
   /** The invoking user is root: root's name and /root are left as they are. */
@@ -17,12 +17,12 @@ export type Anonymisation =
   | "none";
 
 /**
- * What an anonymiser made from `user` does.
+ * What an anonymizer made from `user` does.
  *
  * @example
- * anonymisationOf("ann"); // "user"
+ * anonymizationOf("ann"); // "user"
  */
-export function anonymisationOf(user: string | undefined): Anonymisation {
+export function anonymizationOf(user: string | undefined): Anonymization {
   return user === undefined || user === "" ? "none" : user === "root" ? "root" : "user";
 }
 
@@ -34,12 +34,12 @@ export function anonymisationOf(user: string | undefined): Anonymisation {
  * /root.
  *
  * @example
- * anonymiser("ann")("/home/ann/channel.txt"); // "/home/<user>/channel.txt"
- * anonymiser("ann")("ann"); // "<user>"
- * anonymiser("ann")("--user=ann"); // "--user=ann"
+ * anonymizer("ann")("/home/ann/channel.txt"); // "/home/<user>/channel.txt"
+ * anonymizer("ann")("ann"); // "<user>"
+ * anonymizer("ann")("--user=ann"); // "--user=ann"
  */
-export function anonymiser(user: string | undefined): (text: string) => string {
-  if (anonymisationOf(user) !== "user") return (text) => text;
+export function anonymizer(user: string | undefined): (text: string) => string {
+  if (anonymizationOf(user) !== "user") return (text) => text;
   const name = user as string;
   const pattern = new RegExp(`(?<=^|/)${escapeRegExp(name)}(?=$|/)`, "g");
   return (text) => (text.includes(name) ? text.replace(pattern, "<user>") : text);

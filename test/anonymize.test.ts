@@ -2,10 +2,10 @@ import { describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Anonymisation, anonymisationOf, anonymiser } from "../src/core/anonymise.ts";
+import { type Anonymization, anonymizationOf, anonymizer } from "../src/core/anonymize.ts";
 import { invokingUser } from "../src/proc/users.ts";
 
-describe("anonymiser() replaces a whole argument or a whole path component only", () => {
+describe("anonymizer() replaces a whole argument or a whole path component only", () => {
   const cases: [string, string, string, string][] = [
     ["a home directory", "ann", "/home/ann/channel.txt", "/home/<user>/channel.txt"],
     ["the whole argument", "ann", "ann", "<user>"],
@@ -33,19 +33,19 @@ describe("anonymiser() replaces a whole argument or a whole path component only"
     ["no name: nothing changes", "", "/home/ann", "/home/ann"],
   ];
   for (const [name, user, input, want] of cases)
-    test(`anonymiser() ${name}`, () => expect(anonymiser(user)(input)).toBe(want));
+    test(`anonymizer() ${name}`, () => expect(anonymizer(user)(input)).toBe(want));
 });
 
-describe("anonymisationOf()", () => {
-  const cases: [string | undefined, Anonymisation][] = [
+describe("anonymizationOf()", () => {
+  const cases: [string | undefined, Anonymization][] = [
     ["ann", "user"],
     ["root", "root"],
     [undefined, "none"],
     ["", "none"],
   ];
   for (const [user, want] of cases)
-    test(`anonymisationOf(${JSON.stringify(user)}) is ${want}`, () =>
-      expect(anonymisationOf(user)).toBe(want));
+    test(`anonymizationOf(${JSON.stringify(user)}) is ${want}`, () =>
+      expect(anonymizationOf(user)).toBe(want));
 });
 
 describe("invokingUser() reads the real uid through passwd, never $USER", () => {
