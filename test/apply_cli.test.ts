@@ -3,10 +3,17 @@
  */
 import { describe, expect, test } from "bun:test";
 import { commandLine, requireRoot, shellQuote, typedProgram } from "../src/cli/command_line.ts";
-import { parseApplyOptions } from "../src/commands/apply.ts";
+import { applyRequest } from "../src/commands/apply.run.ts";
+import { applyCommand } from "../src/commands/apply.ts";
 import { codeOf } from "./helpers/exit_code.ts";
+import { type FlagValues, parsed } from "./helpers/parse_args.ts";
 
-describe("parseApplyOptions()", () => {
+/** What `vmaudit apply` makes of its arguments: the typed values as an apply request. */
+function parseApplyOptions(values: FlagValues, positionals: string[]) {
+  return applyRequest(parsed(applyCommand, values, positionals));
+}
+
+describe("apply's arguments (parseCommandArgs, then applyRequest())", () => {
   test("defaults: no VALUE, the default file, root /, /proc", () => {
     const o = parseApplyOptions({}, []);
     expect([o.value, o.file, o.root, o.procfs, o.persist, o.dryRun, o.reset]).toEqual([

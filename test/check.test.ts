@@ -10,11 +10,18 @@ import {
   unknownCheck,
 } from "../src/check/evaluate.ts";
 import { runMain } from "../src/cli/run_main.ts";
-import { parseCheckOptions } from "../src/commands/check.ts";
+import { checkRequest } from "../src/commands/check.run.ts";
+import { checkCommand } from "../src/commands/check.ts";
 import { COMMANDS } from "../src/commands/index.ts";
 import { UsageError } from "../src/errors.ts";
 import { fakeIo } from "./helpers/fake_io.ts";
+import { type FlagValues, parsed } from "./helpers/parse_args.ts";
 import { makeProcTree, mapsText, removeTree } from "./helpers/proc_tree.ts";
+
+/** What `vmaudit check` makes of its flags: the typed options as check options. */
+function parseCheckOptions(values: FlagValues) {
+  return checkRequest(parsed(checkCommand, values).options);
+}
 
 describe("evaluateCheck()", () => {
   // limit 65530: warn 80% -> 52424 (52424.0), crit 95% -> 62253 (62253.5 floored).
@@ -75,7 +82,7 @@ describe("evaluateCheck()", () => {
   });
 });
 
-describe("parseCheckOptions()", () => {
+describe("check's flags (parseCommandArgs, then checkRequest())", () => {
   test("defaults to 80 and 95", () => {
     expect(parseCheckOptions({})).toMatchObject({ warn: 80, crit: 95, procfs: "/proc" });
   });

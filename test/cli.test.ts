@@ -5,11 +5,13 @@ import { isTerminal } from "../src/cli/io.ts";
 import { runMain } from "../src/cli/run_main.ts";
 import { parsePositiveInt } from "../src/cli/values.ts";
 import { COMMANDS } from "../src/commands/index.ts";
-import { parseScanOptions } from "../src/commands/scan.ts";
+import { scanRequest } from "../src/commands/scan.run.ts";
+import { scanCommand } from "../src/commands/scan.ts";
 import { EXIT_FAILURE, EXIT_NEEDS_ROOT, EXIT_OK, EXIT_USAGE, UsageError } from "../src/errors.ts";
 import { useColor } from "../src/render/color.ts";
 import { runBinary } from "./helpers/env.ts";
 import { fakeIo } from "./helpers/fake_io.ts";
+import { type FlagValues, parsed } from "./helpers/parse_args.ts";
 
 describe("parsePositiveInt()", () => {
   const bad = [
@@ -46,7 +48,12 @@ describe("parsePositiveInt()", () => {
   });
 });
 
-describe("parseScanOptions()", () => {
+/** What `vmaudit scan` makes of its flags: the typed options as a scan request. */
+function parseScanOptions(values: FlagValues, env: Record<string, string | undefined>) {
+  return scanRequest(parsed(scanCommand, values).options, env);
+}
+
+describe("scan's options (parseCommandArgs, then scanRequest())", () => {
   test("uses the defaults", () => {
     // The name comes from SUDO_UID through /etc/passwd, not from SUDO_USER.
     const o = parseScanOptions({}, { SUDO_UID: "0", SUDO_USER: "ann" });

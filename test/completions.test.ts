@@ -2,9 +2,10 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Command } from "../src/cli/command.ts";
-import { renderCompletion, SHELLS, type Shell } from "../src/cli/completions.ts";
-import { parseShell } from "../src/commands/completions.ts";
+import { type Command, defineCommand } from "../src/cli/command.ts";
+import { renderCompletion, type Shell } from "../src/cli/completions.ts";
+import { flag } from "../src/cli/options.ts";
+import { parseShell, SHELLS } from "../src/commands/completions.ts";
 import { COMMANDS } from "../src/commands/index.ts";
 import { UsageError } from "../src/errors.ts";
 import { runBinary } from "./helpers/env.ts";
@@ -86,13 +87,14 @@ function promptLine(screen: string): string {
 }
 
 /** A table with a hidden command, to check it is never offered. */
-const HIDDEN: Command = {
+const HIDDEN: Command = defineCommand({
   name: "secret-worker",
   summary: "internal",
   hidden: true,
-  options: { "secret-flag": { type: "boolean", description: "internal" } },
-  run: () => 0,
-};
+  options: { "secret-flag": flag("internal") },
+  exitCodes: [],
+  load: async () => ({ run: () => 0 }),
+});
 const TABLE = [...COMMANDS, HIDDEN];
 const VISIBLE = COMMANDS.filter((c) => !c.hidden).map((c) => c.name);
 

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { journalPath } from "../src/limit/journal.ts";
 import { spawnWorker } from "../src/stress/worker_process.ts";
-import { WORKER_COMMAND } from "../stress/protocol.ts";
+import { WORKER_COMMAND } from "../stress/contract.ts";
 import { binary, IS_ROOT, readLimit, rootTest, runBinary } from "./helpers/env.ts";
 import { spawnHolder } from "./helpers/holder.ts";
 

@@ -3,14 +3,13 @@
  * refusal rule, the apply suggestion, exit codes, the worker protocol.
  */
 import { describe, expect, test } from "bun:test";
-import { parseWorkerPlan } from "../src/commands/stress_worker.ts";
+import { stressRequest } from "../src/commands/stress.run.ts";
+import { parseCheckpointPercents, stressCommand } from "../src/commands/stress.ts";
 import { palette } from "../src/render/color.ts";
 import type { StressReport } from "../src/stress/harness.ts";
 import {
   checkpointCounts,
   judgeLimit,
-  parseCheckpointPercents,
-  parseStressOptions,
   STRESS_FORCE_THRESHOLD,
   stressExitCode,
   suggestApply,
@@ -20,11 +19,25 @@ import {
   formatMessage,
   MessageEncoder,
   parseMessage,
+  parseWorkerArgs,
   type WorkerMessage,
-} from "../stress/protocol.ts";
+  type WorkerPlan,
+  workerArgs,
+} from "../stress/contract.ts";
 import { codeOf } from "./helpers/exit_code.ts";
+import { argvOf, type FlagValues, parsed } from "./helpers/parse_args.ts";
 
-describe("parseStressOptions()", () => {
+/** What `vmaudit stress` makes of its flags: the typed options as stress options. */
+function parseStressOptions(values: FlagValues) {
+  return stressRequest(parsed(stressCommand, values).options);
+}
+
+/** What the worker makes of its arguments, from the flags the harness writes. */
+function parseWorkerPlan(values: FlagValues) {
+  return parseWorkerArgs(argvOf(values));
+}
+
+describe("stress's flags (parseCommandArgs, then stressRequest())", () => {
   const cases: [Record<string, string | boolean>, number | undefined][] = [
     [{}, 2],
     [{ target: "0" }, 2],
@@ -200,7 +213,7 @@ describe("worker protocol", () => {
   }
 });
 
-describe("parseWorkerPlan()", () => {
+describe("parseWorkerArgs() reads what the harness writes", () => {
   test("reads absolute checkpoints, the limit check and the parent", () => {
     expect(
       parseWorkerPlan({
@@ -229,6 +242,31 @@ describe("parseWorkerPlan()", () => {
       expect(codeOf(() => parseWorkerPlan(values))).toBe(2);
     });
   }
+  const plans: WorkerPlan[] = [
+    { target: 1, checkpoints: [1], limitCheck: false, timeLimitSeconds: 1, parentPid: undefined },
+    {
+      target: 100,
+      checkpoints: [10, 50, 100],
+      limitCheck: true,
+      timeLimitSeconds: 30,
+      parentPid: 42,
+    },
+    {
+      target: 2_147_483_647,
+      checkpoints: [2_147_483_647],
+      limitCheck: true,
+      timeLimitSeconds: 86_400,
+      parentPid: 4_194_304,
+    },
+  ];
+  for (const plan of plans) {
+    test(`workerArgs() and parseWorkerArgs() round-trip target ${plan.target}`, () => {
+      expect(parseWorkerArgs(workerArgs(plan))).toEqual(plan);
+    });
+  }
+  test("an unknown flag is a usage error", () => {
+    expect(codeOf(() => parseWorkerArgs(["--target", "5", "--nope"]))).toBe(2);
+  });
 });
 
 describe("rendering", () => {

@@ -9,7 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runMain } from "../src/cli/run_main.ts";
 import { COMMANDS } from "../src/commands/index.ts";
-import { parseWatchOptions } from "../src/commands/watch.ts";
+import { watchRequest } from "../src/commands/watch.run.ts";
+import { watchCommand } from "../src/commands/watch.ts";
 import { ExitError, UsageError } from "../src/errors.ts";
 import {
   mergePeaks,
@@ -24,7 +25,13 @@ import { PeakTracker } from "../src/watch/tracker.ts";
 import { binary, kernelCount, runBinary } from "./helpers/env.ts";
 import { fakeIo } from "./helpers/fake_io.ts";
 import { spawnWave, type Wave } from "./helpers/holder.ts";
+import { type FlagValues, parsed } from "./helpers/parse_args.ts";
 import { makeProcTree, mapsText, removeTree } from "./helpers/proc_tree.ts";
+
+/** What `vmaudit watch` makes of its flags: the typed options as watch options. */
+function parseWatchOptions(values: FlagValues, env: Record<string, string | undefined>) {
+  return watchRequest(parsed(watchCommand, values).options, env);
+}
 
 let dir: string;
 beforeAll(() => {
@@ -231,7 +238,7 @@ describe("scan --peaks", () => {
   });
 });
 
-describe("parseWatchOptions()", () => {
+describe("watch's flags (parseCommandArgs, then watchRequest())", () => {
   test("defaults: 1 s interval, no duration", () => {
     expect(parseWatchOptions({}, {})).toMatchObject({
       intervalMs: 1000,

@@ -15,11 +15,18 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { MAX_INTERVAL_MS, parseWatchOptions } from "../src/commands/watch.ts";
+import { watchRequest } from "../src/commands/watch.run.ts";
+import { MAX_INTERVAL_MS, watchCommand } from "../src/commands/watch.ts";
 import { ExitError, UsageError } from "../src/errors.ts";
 import { MAX_PEAK_VMAS, PEAKS_KIND, parsePeaksFile } from "../src/peaks/peaks_file.ts";
 import { binary, rootTest, runBinary } from "./helpers/env.ts";
+import { type FlagValues, parsed } from "./helpers/parse_args.ts";
 import { makeProcTree, mapsText, removeTree } from "./helpers/proc_tree.ts";
+
+/** What `vmaudit watch` makes of its flags: the typed options as watch options. */
+function parseWatchOptions(values: FlagValues, env: Record<string, string | undefined>) {
+  return watchRequest(parsed(watchCommand, values).options, env);
+}
 
 let dir: string;
 beforeAll(() => {

@@ -24,10 +24,10 @@ import { explainWriteError, setMaxMapCount } from "../limit/live.ts";
 import { maxMapCountPath, readMaxMapCount } from "../proc/kernel.ts";
 import type { ScanReport } from "../scan/report.ts";
 import { busiestOf, type RecommendSettings, scanSystem } from "../scan/scan_system.ts";
+import { CONF_DIR } from "../sysctl/conf_name.ts";
 import { bootReaderOf, readSysctlConfigFiles } from "../sysctl/config_files.ts";
 import {
   assertConfDirWritable,
-  CONF_DIR,
   checkRemovable,
   confPath,
   isVmauditFile,

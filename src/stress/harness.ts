@@ -4,7 +4,7 @@
  * its checkpoints, time scans of its maps, and restore the limit on every
  * way out (normal end, error, SIGINT, SIGTERM).
  */
-import type { WorkerPlan } from "../../stress/worker.ts";
+import type { WorkerPlan } from "../../stress/contract.ts";
 import { median } from "../core/median.ts";
 import { EXIT_FAILURE, EXIT_NEEDS_ROOT, ExitError } from "../errors.ts";
 import {

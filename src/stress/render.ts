@@ -2,6 +2,7 @@
  * `vmaudit stress` output: the text report, the JSON document and the
  * progress bar. Pure.
  */
+import { ENOMEM } from "../../stress/contract.ts";
 import type { Palette } from "../render/color.ts";
 import { renderTable } from "../render/table.ts";
 import { escapeControl } from "../render/terminal_text.ts";
@@ -111,7 +112,7 @@ export function renderStressText(r: StressReport, p: Palette): string {
   if (!lc) {
     out.push("Limit check: skipped (--no-limit-check)");
   } else {
-    const how = lc.errno === 12 ? "ENOMEM" : `errno ${lc.errno}`;
+    const how = lc.errno === ENOMEM ? "ENOMEM" : `errno ${lc.errno}`;
     out.push(
       `Limit check: mmap refused at ${int(lc.observedPeak)} VMAs (${how}); the kernel's rule says limit + 1 = ${int(lc.expectedPeak)}`,
     );

@@ -1,6 +1,11 @@
 /**
- * The pipe protocol between `vmaudit stress` (the harness) and its worker.
- * One message per line, words separated by spaces. Pure.
+ * The contract between `vmaudit stress` (the harness, in src/stress/) and its
+ * worker process (this folder): the plan, the worker's argv (written and
+ * read here only), the pipe messages, and ENOMEM. Pure. It is the one file
+ * of stress/ that src/ imports statically; the worker itself (bun:ffi) is
+ * loaded only by the hidden worker command, when it runs.
+ *
+ * The pipe protocol: one message per line, words separated by spaces.
  *
  * Worker to harness (stdout):
  *   baseline B                 own map_count, measured right before mapping;
@@ -19,6 +24,7 @@
  * Harness to worker (stdin): `continue` after a checkpoint. End of file at
  * any pause makes the worker exit.
  */
+import { UsageError } from "../src/errors.ts";
 
 export type WorkerMessage =
   | { kind: "baseline"; vmas: number }
@@ -32,6 +38,118 @@ export const CONTINUE = "continue\n";
 
 /** The hidden subcommand that runs the worker. */
 export const WORKER_COMMAND = "__stress-worker";
+
+/** include/uapi/asm-generic/errno-base.h: what mmap fails with at the limit. */
+export const ENOMEM = 12;
+
+export interface WorkerPlan {
+  /** Mappings to create. */
+  target: number;
+  /** Created counts to pause at, ascending; the last is `target`. */
+  checkpoints: number[];
+  /** After the target, keep mapping until the kernel refuses. */
+  limitCheck: boolean;
+  /** The worker ends itself (SIGALRM) after this many seconds. */
+  timeLimitSeconds: number;
+  /** The harness's pid: if our parent is already someone else, it died before prctl. */
+  parentPid: number | undefined;
+}
+
+/** The worker's time limit when its argv gives none. */
+const DEFAULT_TIME_LIMIT_SECONDS = 600;
+
+/**
+ * The worker's arguments (after the command name) for a plan.
+ *
+ * @example
+ * workerArgs({ target: 100, checkpoints: [10, 100], limitCheck: true, timeLimitSeconds: 60, parentPid: 42 });
+ * // ["--target", "100", "--checkpoints", "10,100", "--time-limit", "60", "--limit-check", "--parent", "42"]
+ */
+export function workerArgs(plan: WorkerPlan): string[] {
+  const args = [
+    "--target",
+    String(plan.target),
+    "--checkpoints",
+    plan.checkpoints.join(","),
+    "--time-limit",
+    String(plan.timeLimitSeconds),
+  ];
+  if (plan.limitCheck) args.push("--limit-check");
+  if (plan.parentPid !== undefined) args.push("--parent", String(plan.parentPid));
+  return args;
+}
+
+/** A whole number from 1 to `max`, as the harness writes it. */
+function count(name: string, raw: string | undefined, max = 2_147_483_647): number {
+  const text = raw ?? "";
+  if (!/^[0-9]{1,10}$/.test(text))
+    throw new UsageError(
+      `Cannot parse ${name} "${text}": expected a positive integer`,
+      WORKER_COMMAND,
+    );
+  const value = Number(text);
+  if (value > max)
+    throw new UsageError(`Cannot use ${name} "${text}": expected at most ${max}`, WORKER_COMMAND);
+  if (value < 1)
+    throw new UsageError(
+      `Cannot use ${name} "${text}": expected a positive integer`,
+      WORKER_COMMAND,
+    );
+  return value;
+}
+
+/**
+ * The plan from the worker's arguments, as `workerArgs` writes them. Anything
+ * else is a usage error (the worker is not for people, but a mistake must
+ * still be one line).
+ *
+ * @example
+ * parseWorkerArgs(["--target", "100", "--checkpoints", "10,100"]).checkpoints; // [10, 100]
+ */
+export function parseWorkerArgs(args: readonly string[]): WorkerPlan {
+  const raw: Record<string, string | undefined> = {};
+  let limitCheck = false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    const eq = arg.indexOf("=");
+    const name = eq === -1 ? arg : arg.slice(0, eq);
+    if (name === "--limit-check" && eq === -1) {
+      limitCheck = true;
+      continue;
+    }
+    if (!["--target", "--checkpoints", "--time-limit", "--parent"].includes(name))
+      throw new UsageError(
+        `Unknown option "${arg}" for 'vmaudit ${WORKER_COMMAND}'`,
+        WORKER_COMMAND,
+      );
+    const value = eq === -1 ? args[++i] : arg.slice(eq + 1);
+    if (value === undefined) throw new UsageError(`Option ${name} needs a value`, WORKER_COMMAND);
+    raw[name] = value;
+  }
+  const target = count("--target", raw["--target"]);
+  const list = raw["--checkpoints"] ?? String(target);
+  const checkpoints = list.split(",").map((c) => count("--checkpoints", c, target));
+  if (
+    checkpoints.at(-1) !== target ||
+    checkpoints.some((c, i) => i > 0 && c <= (checkpoints[i - 1] as number))
+  ) {
+    throw new UsageError(
+      `Cannot use --checkpoints "${list}": expected ascending counts ending at the target`,
+      WORKER_COMMAND,
+    );
+  }
+  const parent = raw["--parent"];
+  return {
+    target,
+    checkpoints,
+    limitCheck,
+    timeLimitSeconds: count(
+      "--time-limit",
+      raw["--time-limit"] ?? String(DEFAULT_TIME_LIMIT_SECONDS),
+    ),
+    parentPid: parent === undefined ? undefined : count("--parent", parent),
+  };
+}
 
 /**
  * Format one message as a line (with its newline).
