@@ -14,7 +14,7 @@ export const PROCFS_OPTION = {
     default: "/proc",
     expected: "a path",
     // Trailing slashes go: "/host/proc/" is "/host/proc".
-    then: (raw) => (raw.length > 1 ? raw.replace(/\/+$/, "") : raw),
+    refine: (raw) => (raw.length > 1 ? raw.replace(/\/+$/, "") : raw),
   }),
 };
 

@@ -114,13 +114,13 @@ export function path<
     /** What the value should be, for the message on "": `a file path`. */
     expected: string;
     /** Checks and rewrites after the empty-string check (`--procfs` drops trailing slashes). */
-    then?: (raw: string, at: ParseContext) => string;
+    refine?: (raw: string, at: ParseContext) => string;
   },
 >(spec: S): ValueSpec<Defaulted<string, S>> {
   return valueSpec(spec, "path", (raw, at) => {
     if (raw === "")
       throw new UsageError(`Cannot use ${at.name} "": expected ${spec.expected}`, at.command);
-    return spec.then ? spec.then(raw, at) : raw;
+    return spec.refine ? spec.refine(raw, at) : raw;
   }) as ValueSpec<Defaulted<string, S>>;
 }
 

@@ -32,7 +32,7 @@ const options = {
     description: "An offline image: change only the config files under DIR, never the live value",
     default: "/",
     expected: "an absolute path",
-    then: (raw, at) => {
+    refine: (raw, at) => {
       if (!raw.startsWith("/"))
         throw new UsageError(`Cannot use --root "${raw}": expected an absolute path`, at.command);
       return raw;
