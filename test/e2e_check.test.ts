@@ -2,11 +2,14 @@
  * `vmaudit check` (compiled binary) against a real worker, with
  * vm.max_map_count lowered for a moment so the worker sits at OK, WARNING and
  * CRITICAL. Changes the shared kernel limit: run it under
- * `flock /tmp/vmaudit-kernel.lock`. The limit is restored in `finally` and the
- * restore is asserted.
+ * `flock /tmp/vmaudit-kernel.lock`. The limit is changed through
+ * `withTemporaryLimit` (journal, set, restore), and the restore is asserted.
  */
 import { afterAll, beforeAll, describe, expect } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { resultOf, withTemporaryLimit } from "../src/limit/temporary.ts";
 import { kernelCount, readLimit, rootTest, runBinary } from "./helpers/env.ts";
 import { type Holder, spawnHolder } from "./helpers/holder.ts";
 
@@ -17,8 +20,19 @@ import { type Holder, spawnHolder } from "./helpers/holder.ts";
  */
 const EXTRA = 20_000;
 
-function setLimit(value: number): void {
-  writeFileSync("/proc/sys/vm/max_map_count", `${value}\n`);
+/** Its journal goes to a folder of its own, so it never meets a stress run's. */
+const runDir = mkdtempSync(join(tmpdir(), "vmaudit-check-run-"));
+afterAll(() => rmSync(runDir, { recursive: true, force: true }));
+
+/** Run `body` with vm.max_map_count at `value`, as `stress --limit` does (journal, set, restore). */
+async function withLimit(value: number, body: () => void): Promise<void> {
+  resultOf(
+    await withTemporaryLimit(
+      value,
+      { procfs: "/proc", runDir, command: "test/e2e_check.test.ts" },
+      body,
+    ),
+  );
 }
 
 describe("vmaudit check (compiled binary, real worker, temporary limit)", () => {
@@ -32,7 +46,7 @@ describe("vmaudit check (compiled binary, real worker, temporary limit)", () => 
 
   rootTest(
     "exits 0 OK, 1 WARNING and 2 CRITICAL as the worker nears the limit, then restores it",
-    () => {
+    async () => {
       const pid = holder?.pid as number;
       const count = kernelCount(pid);
       const original = readLimit();
@@ -42,9 +56,8 @@ describe("vmaudit check (compiled binary, real worker, temporary limit)", () => 
         [Math.ceil(count / 0.88), "WARNING", 1],
         [Math.ceil(count / 0.985), "CRITICAL", 2],
       ];
-      try {
-        for (const [limit, status, code] of plan) {
-          setLimit(limit);
+      for (const [limit, status, code] of plan) {
+        await withLimit(limit, () => {
           // --allow-partial: a sandbox's pid 1 can be unreadable even as root,
           // which alone would make the check UNKNOWN (check_partial.test.ts).
           const r = runBinary(["check", "--allow-partial"]);
@@ -58,15 +71,17 @@ describe("vmaudit check (compiled binary, real worker, temporary limit)", () => 
           expect(r.stdout).toContain(`pid ${pid} `);
           expect(r.stdout).toEndWith(` | max_vmas=${count};${w};${c};0;${limit}\n`);
           expect(r.stdout.split("\n")).toHaveLength(2);
-        }
-        // --warn/--crit move the thresholds: at ~98.5% with crit 99 it is only WARNING.
+        });
+        expect(readLimit()).toBe(original);
+      }
+      // --warn/--crit move the thresholds: at ~98.5% with crit 99 it is only WARNING.
+      const last = plan.at(-1)?.[0] as number;
+      await withLimit(last, () => {
         const r = runBinary(["check", "--allow-partial", "--warn", "90", "--crit", "99"]);
         expect(r.code).toBe(1);
         const j = JSON.parse(runBinary(["check", "--allow-partial", "--json"]).stdout);
         expect(j).toMatchObject({ status: "CRITICAL", exitCode: 2, pid, vmas: count });
-      } finally {
-        setLimit(original);
-      }
+      });
       expect(readLimit()).toBe(original);
     },
     30_000,

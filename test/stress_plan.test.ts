@@ -6,7 +6,6 @@ import { describe, expect, test } from "bun:test";
 import { stressRequest } from "../src/commands/stress.run.ts";
 import { parseCheckpointPercents, stressCommand } from "../src/commands/stress.ts";
 import { palette } from "../src/render/color.ts";
-import type { StressReport } from "../src/stress/harness.ts";
 import {
   checkpointCounts,
   judgeLimit,
@@ -15,6 +14,7 @@ import {
   suggestApply,
 } from "../src/stress/plan.ts";
 import { renderProgress, renderStressJson, renderStressText } from "../src/stress/render.ts";
+import type { StressReport } from "../src/stress/report.ts";
 import {
   formatMessage,
   MessageEncoder,

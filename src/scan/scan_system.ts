@@ -79,3 +79,14 @@ export function busiestOf(report: ScanReport): BusiestProcess | undefined {
   const top = report.topProcesses[0];
   return top ? { pid: top.pid, app: top.app, vmas: top.vmas } : undefined;
 }
+
+/**
+ * The busiest process now, from a fresh scan: what the below-peak guard
+ * compares a new limit with.
+ *
+ * @example
+ * findBusiest("/proc")?.pid;
+ */
+export function findBusiest(procfs: string): BusiestProcess | undefined {
+  return busiestOf(scanForBusiest(procfs));
+}

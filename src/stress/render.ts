@@ -7,7 +7,7 @@ import type { Palette } from "../render/color.ts";
 import { renderTable } from "../render/table.ts";
 import { escapeControl } from "../render/terminal_text.ts";
 import { formatBytes, formatCount } from "../render/units.ts";
-import type { StressReport } from "./harness.ts";
+import type { StressReport } from "./report.ts";
 
 const CHART_WIDTH = 30;
 
