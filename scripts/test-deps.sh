@@ -21,7 +21,7 @@ NEEDED=(
   "curl:curl"
   "wget:wget"
   "zsh:zsh"
-  # install.sh is checked with shellcheck (test/install_sh.test.ts)
+  # install.sh is checked with shellcheck (test/fixture/install_sh.test.ts)
   "shellcheck:shellcheck"
   "fish:fish"
   # apply tests: read-only bind mounts, strace of the atomic write, systemd's own config order

@@ -195,3 +195,30 @@ describe("start-up: what every command pays for", () => {
     }
   });
 });
+
+describe("test layers (ARCHITECTURE.md, Tests)", () => {
+  const testFiles = (layer: string) =>
+    readdirSync(join(REPO, "test", layer))
+      .filter((f) => f.endsWith(".ts"))
+      .map((f) => ({
+        name: `test/${layer}/${f}`,
+        text: readFileSync(join(REPO, "test", layer, f), "utf8"),
+      }));
+
+  test("test/unit needs no build, no root and no process: it runs in seconds anywhere", () => {
+    const banned =
+      /\b(runBinary|binary\(\)|rootTest|IS_ROOT|spawnHolder|spawnWave|makeProcTree|makeSysctlRoot|Bun\.spawn)/;
+    const bad = testFiles("unit")
+      .filter((f) => f.name !== "test/unit/layering.test.ts" && banned.test(f.text))
+      .map((f) => `${f.name}: ${banned.exec(f.text)?.[0]}`);
+    expect(bad).toEqual([]);
+  });
+
+  test("test/fixture does not run the compiled binary (that is test/e2e)", () => {
+    const banned = /\b(runBinary|binary\(\)|BINARY\b)/;
+    const bad = testFiles("fixture")
+      .filter((f) => banned.test(f.text))
+      .map((f) => `${f.name}: ${banned.exec(f.text)?.[0]}`);
+    expect(bad).toEqual([]);
+  });
+});
