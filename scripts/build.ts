@@ -54,13 +54,19 @@ export function buildCommit(env: Record<string, string | undefined> = process.en
 }
 
 /**
- * Compile main.ts into one executable for `target` (or this machine).
- * Throws with Bun's log when the build fails.
+ * Compile main.ts (or `entry`: the bench's hello world, built the same way)
+ * into one executable for `target` (or this machine). Throws with Bun's log
+ * when the build fails.
  */
-export async function compile(outfile: string, commit: string, target?: ReleaseTarget["target"]) {
+export async function compile(
+  outfile: string,
+  commit: string,
+  target?: ReleaseTarget["target"],
+  entry = join(REPO, "main.ts"),
+) {
   mkdirSync(dirname(outfile), { recursive: true });
   const result = await Bun.build({
-    entrypoints: [join(REPO, "main.ts")],
+    entrypoints: [entry],
     minify: true,
     bytecode: true,
     define: { VMAUDIT_COMMIT: JSON.stringify(commit) },

@@ -1,12 +1,11 @@
 /**
- * argv to a command's typed values: `node:util` parseArgs (strict) splits
- * the arguments, then each option's and positional's `parse` turns its text
- * into a value, in the order the command declares them. parseArgs's errors
- * are rewritten as one-line usage errors. `runMain` imports this module only
- * when a command runs, so `--version` does not load node:util.
+ * argv to a command's typed values: `splitArgv` (strict, as node:util
+ * parseArgs) splits the arguments, then each option's and positional's
+ * `parse` turns its text into a value, in the order the command declares
+ * them. A split that fails is a one-line usage error.
  */
-import { parseArgs } from "node:util";
 import { UsageError } from "../errors.ts";
+import { type ArgvError, type ArgvOption, splitArgv } from "./argv.ts";
 import {
   COMMON_OPTIONS,
   type Command,
@@ -36,22 +35,16 @@ export function parseCommandArgs<O extends OptionSpecs, P extends PositionalSpec
 ): ParsedArgs<O, P> {
   if (command.rawArgs) return { options: {}, args: {}, help: wantsHelp(argv) } as ParsedArgs<O, P>;
   const specs: OptionSpecs = { ...COMMON_OPTIONS, ...command.options };
-  const config: Record<string, { type: "string" | "boolean"; short?: string }> = {};
+  const config: Record<string, ArgvOption> = {};
   for (const [name, spec] of Object.entries(specs)) {
-    config[name] = { type: spec.kind === "value" ? "string" : "boolean" };
-    if (spec.short) (config[name] as { short?: string }).short = spec.short;
+    config[name] = {
+      type: spec.kind === "value" ? "string" : "boolean",
+      ...(spec.short ? { short: spec.short } : {}),
+    };
   }
-  let raw: { values: Record<string, string | boolean | undefined>; positionals: string[] };
-  try {
-    raw = parseArgs({
-      args: [...argv],
-      options: config,
-      allowPositionals: true,
-      strict: true,
-    }) as typeof raw;
-  } catch (err) {
-    throw new UsageError(describeParseError(err, command, argv), command.name);
-  }
+  const split = splitArgv(argv, config);
+  if (!split.ok) throw new UsageError(describeArgvError(split.error, command), command.name);
+  const raw = split;
   // A --help anywhere wins over every other check.
   if (raw.values.help === true) return { options: {}, args: {}, help: true } as ParsedArgs<O, P>;
 
@@ -102,35 +95,23 @@ function wantsHelp(argv: readonly string[]): boolean {
   return (end === -1 ? argv : argv.slice(0, end)).some((a) => a === "--help" || a === "-h");
 }
 
-function describeParseError(err: unknown, command: Command, argv: readonly string[]): string {
-  const code = typeof err === "object" && err && "code" in err ? String(err.code) : "";
-  const message = err instanceof Error ? err.message : String(err);
-  const quoted = /'(-[^']*)'/.exec(message)?.[1];
-  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+/** The one-line message for an argument that does not split. */
+function describeArgvError(error: ArgvError, command: Command): string {
+  const shown = error.option.startsWith("-") ? error.option : `-${error.option}`;
+  if (error.kind === "unknown") {
     // `vmaudit apply -5`: a negative number where an argument goes.
     const positional = command.positionals?.[0];
-    if (positional && quoted && /^-[0-9.]/.test(quoted)) {
-      return `Cannot parse ${positional.name} "${quoted}": expected a positive integer`;
-    }
-    return `Unknown option "${quoted ?? "?"}" for 'vmaudit ${command.name}'`;
+    if (positional && /^-[0-9.]/.test(shown))
+      return `Cannot parse ${positional.name} "${shown}": expected a positive integer`;
+    return `Unknown option "${shown}" for 'vmaudit ${command.name}'`;
   }
-  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
-    // Either a string option without a value, or a value given to a boolean.
-    const flag = quoted?.split(/[ ,]/)[0] ?? "";
-    const name = flag.replace(/^-+/, "").split("=")[0] ?? "";
-    const long = resolveOptionName(command, name);
-    const spec = long === undefined ? undefined : command.options[long];
-    if (long && spec?.kind === "value") {
-      // parseArgs reads `--top -1` as a flag with its value missing.
-      const next = argv[argv.indexOf(flag) + 1];
-      if (next !== undefined && /^-[0-9.]/.test(next)) {
-        return `Cannot parse --${long} "${next}": negative values are not allowed`;
-      }
-      return `Option --${long} needs a value: --${long} ${spec.placeholder}`;
-    }
-    return `Option ${flag || argv.join(" ")} does not take a value`;
-  }
-  return message.split("\n")[0] ?? message;
+  if (error.kind === "unexpected-value") return `Option ${shown} does not take a value`;
+  const long = resolveOptionName(command, shown.replace(/^-+/, "")) ?? "";
+  const spec = command.options[long];
+  // `--top -1`: the value looks like an option.
+  if (error.kind === "ambiguous-value" && /^-[0-9.]/.test(error.value))
+    return `Cannot parse --${long} "${error.value}": negative values are not allowed`;
+  return `Option --${long} needs a value: --${long} ${spec?.kind === "value" ? spec.placeholder : "VALUE"}`;
 }
 
 function resolveOptionName(command: Command, name: string): string | undefined {
