@@ -202,13 +202,8 @@ export function parseMessage(line: string): WorkerMessage | undefined {
   }
 }
 
-const TAGS = {
-  baseline: Buffer.from("baseline"),
-  progress: Buffer.from("progress"),
-  checkpoint: Buffer.from("checkpoint"),
-  refused: Buffer.from("refused"),
-  done: Buffer.from("done"),
-} as const;
+/** The message kinds the encoder writes: every kind but "error", which carries text. */
+type EncodedKind = Exclude<WorkerMessage["kind"], "error">;
 
 /**
  * Formats messages with integer fields into one reused buffer, byte for
@@ -223,13 +218,22 @@ const TAGS = {
 export class MessageEncoder {
   private readonly buf = Buffer.alloc(256);
   private len = 0;
+  // Made with the encoder, not when this module loads: every command's
+  // start-up loads this file (the worker command's name is here).
+  private readonly tags: Record<EncodedKind, Buffer> = {
+    baseline: Buffer.from("baseline"),
+    progress: Buffer.from("progress"),
+    checkpoint: Buffer.from("checkpoint"),
+    refused: Buffer.from("refused"),
+    done: Buffer.from("done"),
+  };
 
   /**
    * Write the line for `kind` with up to four non-negative integers (-1 =
    * absent) at the start of `buffer`; returns its length.
    */
-  encode(kind: keyof typeof TAGS, a: number, b = -1, c = -1, d = -1): number {
-    const tag = TAGS[kind];
+  encode(kind: EncodedKind, a: number, b = -1, c = -1, d = -1): number {
+    const tag = this.tags[kind];
     tag.copy(this.buf, 0);
     this.len = tag.length;
     this.put(a);

@@ -7,7 +7,7 @@ import { exeNeededForApp } from "../core/app_name.ts";
 import { EXIT_FAILURE, ExitError, errnoCode } from "../errors.ts";
 import { isRoot } from "../identity.ts";
 import { READ_BUFFER_BYTES, readMapsCount } from "./maps.ts";
-import { isKernelThread, listPids, readArgv, readComm, readExe, readUid } from "./process.ts";
+import { isKernelThread, listPids, readArgv, readComm, readExe } from "./process.ts";
 import { loadUsers } from "./users.ts";
 
 export interface ProcessSample {
@@ -165,7 +165,7 @@ export function collectProcesses(
           coverage.self++;
           continue;
         }
-        const uid = readUid(procfs, pid);
+        const uid = result.uid;
         const argv = readArgv(procfs, pid, small);
         const comm = argv.length === 0 ? readComm(procfs, pid, small) : undefined;
         const user = uid === undefined ? "?" : (users.get(uid) ?? String(uid));

@@ -36,7 +36,12 @@ export type MapsFailure =
   | { kind: "vanished"; code: string }
   | { kind: "error"; code: string };
 
-export type MapsResult = { kind: "ok"; vmas: number; bytes: number } | MapsFailure;
+/**
+ * `uid` owns the maps file, which is the process's owner: procfs gives every
+ * file of /proc/PID the owner of the directory (fs/proc/base.c,
+ * task_dump_owner), so a scan needs no stat of its own for it.
+ */
+export type MapsResult = { kind: "ok"; vmas: number; bytes: number; uid: number } | MapsFailure;
 
 /** Sort an errno into denied (EACCES, EPERM), vanished (ENOENT, ESRCH) or other. */
 export function classifyErrno(code: string): "denied" | "vanished" | "error" {
@@ -62,8 +67,10 @@ export function readMapsCount(path: string, buf: Buffer): MapsResult {
   }
   const counter = new VmaCounter();
   let bytes = 0;
+  let uid = 0;
   try {
     const st = fstatSync(fd);
+    uid = st.uid;
     if (!st.isFile()) return { kind: "error", code: st.isDirectory() ? "EISDIR" : NOT_REGULAR };
     for (;;) {
       const n = readSync(fd, buf, 0, buf.length, null);
@@ -79,7 +86,7 @@ export function readMapsCount(path: string, buf: Buffer): MapsResult {
     closeSync(fd);
   }
   if (bytes === 0) return { kind: "empty" };
-  return { kind: "ok", vmas: counter.count(), bytes };
+  return { kind: "ok", vmas: counter.count(), bytes, uid };
 }
 
 export type MapsTextResult = { kind: "ok"; text: string } | MapsFailure;
