@@ -106,7 +106,13 @@ export async function benchStress(binary: string, rounds = 5, scanRuns = 21): Pr
         [binary, "stress", "--target", String(TARGET), "--limit", String(LIMIT), "--json"],
         { stdout: "pipe", stderr: "inherit" },
       );
-      if (r.exitCode !== 0) throw new Error(`vmaudit stress exited ${r.exitCode}`);
+      const failed = r.exitCode === 1 ? JSON.parse(r.stdout.toString()) : undefined;
+      if (r.exitCode !== 0) {
+        const why = failed
+          ? ` (${JSON.stringify({ allExact: failed.allExact, honored: failed.honored, worker: failed.worker, checkpoints: failed.checkpoints.map((c: { vmas: number; expectedVmas: number }) => [c.vmas, c.expectedVmas]), limitCheck: failed.limitCheck, warnings: failed.warnings })})`
+          : "";
+        throw new Error(`vmaudit stress exited ${r.exitCode}${why}`);
+      }
       const report = JSON.parse(r.stdout.toString());
       honored &&= report.honored === true;
       vmauditRates.push(report.creation.vmasPerSecond);
