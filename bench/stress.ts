@@ -8,11 +8,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { median } from "../src/core/median.ts";
-import { readJournal, removeJournal, runDir, writeJournal } from "../src/limit/journal.ts";
-import { setMaxMapCount } from "../src/limit/live.ts";
-import { readMaxMapCount } from "../src/proc/kernel.ts";
+import { runDir } from "../src/limit/journal.ts";
+import { resultOf, withTemporaryLimit } from "../src/limit/temporary.ts";
 import { READ_BUFFER_BYTES } from "../src/proc/maps.ts";
-import { timeMapsScans } from "../src/stress/harness.ts";
+import { timeMapsScans } from "../src/stress/scan_timing.ts";
 import { spawnWorker } from "../src/stress/worker_process.ts";
 import { timeShell, verdict } from "./lib.ts";
 
@@ -82,30 +81,15 @@ function buildCLoop(dir: string): string {
   return out;
 }
 
-/** Run `fn` with vm.max_map_count at `value`, journaled like stress does, then restore. */
+/** Run `fn` with vm.max_map_count at `value`: the same transaction as `stress --limit`. */
 async function withLimit<T>(value: number, fn: () => Promise<T> | T): Promise<T> {
-  const dir = runDir();
-  if (readJournal(dir))
-    throw new Error(`A limit journal exists in ${dir}: run 'vmaudit stress' first`);
-  const original = readMaxMapCount("/proc") as number;
-  writeJournal(
-    {
-      version: 1,
-      originalLimit: original,
-      temporaryLimit: value,
-      pid: process.pid,
-      command: "bench/stress.ts",
-      startedAt: new Date().toISOString(),
-    },
-    dir,
+  return resultOf(
+    await withTemporaryLimit(
+      value,
+      { procfs: "/proc", runDir: runDir(), command: "bench/stress.ts" },
+      fn,
+    ),
   );
-  setMaxMapCount(value);
-  try {
-    return await fn();
-  } finally {
-    setMaxMapCount(original);
-    removeJournal(dir);
-  }
 }
 
 export async function benchStress(binary: string, rounds = 5, scanRuns = 21): Promise<StressBench> {
@@ -122,7 +106,13 @@ export async function benchStress(binary: string, rounds = 5, scanRuns = 21): Pr
         [binary, "stress", "--target", String(TARGET), "--limit", String(LIMIT), "--json"],
         { stdout: "pipe", stderr: "inherit" },
       );
-      if (r.exitCode !== 0) throw new Error(`vmaudit stress exited ${r.exitCode}`);
+      const failed = r.exitCode === 1 ? JSON.parse(r.stdout.toString()) : undefined;
+      if (r.exitCode !== 0) {
+        const why = failed
+          ? ` (${JSON.stringify({ allExact: failed.allExact, honored: failed.honored, worker: failed.worker, checkpoints: failed.checkpoints.map((c: { vmas: number; expectedVmas: number }) => [c.vmas, c.expectedVmas]), limitCheck: failed.limitCheck, warnings: failed.warnings })})`
+          : "";
+        throw new Error(`vmaudit stress exited ${r.exitCode}${why}`);
+      }
       const report = JSON.parse(r.stdout.toString());
       honored &&= report.honored === true;
       vmauditRates.push(report.creation.vmasPerSecond);

@@ -10,7 +10,7 @@
  * every DT_NEEDED library, followed through each library's own DT_NEEDED,
  * copied from the build machine (x86-64: Debian's libc6; arm64: Debian's
  * libc6-arm64-cross in /usr/aarch64-linux-gnu). Nothing else: no shell, no
- * /etc. test/image.test.ts checks with the image's own loader (`ld.so
+ * /etc. test/e2e/image.test.ts checks with the image's own loader (`ld.so
  * --list`) that nothing is missing.
  *
  * The archive is one OCI layout with one image index that lists the amd64

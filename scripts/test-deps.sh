@@ -21,7 +21,7 @@ NEEDED=(
   "curl:curl"
   "wget:wget"
   "zsh:zsh"
-  # install.sh is checked with shellcheck (test/install_sh.test.ts)
+  # install.sh is checked with shellcheck (test/fixture/install_sh.test.ts)
   "shellcheck:shellcheck"
   "fish:fish"
   # apply tests: read-only bind mounts, strace of the atomic write, systemd's own config order
@@ -39,10 +39,10 @@ NEEDED=(
   "/usr/include/stdio.h:libc6-dev"
   # output tests: JSON read back by the real jq (no half surrogate pairs)
   "jq:jq"
-  # the Ansible role (test/ansible_role.test.ts): playbook runs and the linter
+  # the Ansible role (test/e2e/ansible_role.test.ts): playbook runs and the linter
   "ansible-playbook:ansible-core"
   "ansible-lint:ansible-lint"
-  # the container image (scripts/image.ts, test/image.test.ts): built with
+  # the container image (scripts/image.ts, test/e2e/image.test.ts): built with
   # umoci, run with podman on runc; kube play's pod needs catatonit
   "umoci:umoci"
   "podman:podman"

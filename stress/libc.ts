@@ -16,7 +16,6 @@ export const MAP_NORESERVE = 0x4000;
 export const MAP_FIXED_NOREPLACE = 0x100000;
 export const PR_SET_PDEATHSIG = 1;
 export const SIGKILL = 9;
-export const ENOMEM = 12;
 export const EEXIST = 17;
 
 const SYMBOLS = {

@@ -1,7 +1,7 @@
 /**
  * The stress worker: the process that holds the VMAs. It runs as the hidden
  * subcommand `vmaudit __stress-worker` of the same binary and talks to the
- * harness over its stdin/stdout pipes (stress/protocol.ts).
+ * harness over its stdin/stdout pipes (stress/contract.ts).
  *
  * Its count must be exact: at every checkpoint the kernel's map_count for this
  * process equals the baseline it reported plus the mappings it created. The
@@ -21,22 +21,9 @@ import { readSync, writeSync } from "node:fs";
 import { errnoCode } from "../src/errors.ts";
 import { readMaxMapCount } from "../src/proc/kernel.ts";
 import { READ_BUFFER_BYTES, readMapsCount } from "../src/proc/maps.ts";
+import { formatMessage, MessageEncoder, type WorkerPlan } from "./contract.ts";
 import { libc, PR_SET_PDEATHSIG, SIGKILL } from "./libc.ts";
-import { formatMessage, MessageEncoder } from "./protocol.ts";
 import { VmaPool } from "./vma_pool.ts";
-
-export interface WorkerPlan {
-  /** Mappings to create. */
-  target: number;
-  /** Created counts to pause at, ascending; the last is `target`. */
-  checkpoints: number[];
-  /** After the target, keep mapping until the kernel refuses. */
-  limitCheck: boolean;
-  /** The worker ends itself (SIGALRM) after this many seconds. */
-  timeLimitSeconds: number;
-  /** The harness's pid: if our parent is already someone else, it died before prctl. */
-  parentPid: number | undefined;
-}
 
 /**
  * Whole mappings given back at once when mmap fails. bun-notes.md: a Bun

@@ -14,20 +14,20 @@
  * guard). Paths in the result carry the root in front.
  */
 import { accessSync, constants, realpathSync, statSync } from "node:fs";
-import type { RecommendFlags } from "../cli/common_flags.ts";
 import { DOS_RISK_THRESHOLD } from "../core/recommend.ts";
 import { EXIT_FAILURE, ExitError, errnoCode, UsageError } from "../errors.ts";
 import { withRoot } from "../fs/root_path.ts";
+import { isRoot } from "../identity.ts";
 import type { BusiestProcess } from "../limit/guards.ts";
-import { busiestProcess, guardBelowPeak, guardHighValue } from "../limit/guards.ts";
+import { guardBelowPeak, guardHighValue } from "../limit/guards.ts";
 import { explainWriteError, setMaxMapCount } from "../limit/live.ts";
 import { maxMapCountPath, readMaxMapCount } from "../proc/kernel.ts";
 import type { ScanReport } from "../scan/report.ts";
-import { scanSystem } from "../scan/scan_system.ts";
+import { busiestOf, type RecommendSettings, scanSystem } from "../scan/scan_system.ts";
+import { CONF_DIR } from "../sysctl/conf_name.ts";
 import { bootReaderOf, readSysctlConfigFiles } from "../sysctl/config_files.ts";
 import {
   assertConfDirWritable,
-  CONF_DIR,
   checkRemovable,
   confPath,
   isVmauditFile,
@@ -57,7 +57,7 @@ export const APPLY_SCHEMA_VERSION = 1;
 export interface ApplyInput {
   /** The VALUE argument; undefined means "the recommendation of a fresh scan". */
   value: number | undefined;
-  recommend: RecommendFlags;
+  recommend: RecommendSettings;
   procfs: string;
   /** Prefix for every config path: "/" on a live system, else an offline image. */
   root: string;
@@ -114,7 +114,7 @@ function scanFor(input: ApplyInput): ScanReport {
     procfs: input.procfs,
     top: 1,
     ...input.recommend,
-    anonymiseUser: undefined,
+    anonymizeUser: undefined,
   });
 }
 
@@ -162,8 +162,7 @@ function setLive(
         accessSync(path, constants.W_OK);
       } catch (err) {
         const code = errnoCode(err);
-        if (code !== "EACCES" || process.geteuid?.() === 0)
-          throw explainWriteError(code, path, value);
+        if (code !== "EACCES" || isRoot()) throw explainWriteError(code, path, value);
       }
     }
     return { path, previous, value, changed: previous !== value };
@@ -242,7 +241,7 @@ export function applyLimit(input: ApplyInput): ApplyResult {
   }
   // An offline image does not need a scan unless the value comes from one.
   const report = offline && input.value !== undefined ? undefined : scanFor(input);
-  const busiest = report ? busiestProcess(report) : undefined;
+  const busiest = report ? busiestOf(report) : undefined;
   const value = input.value ?? report?.recommendedLimit ?? null;
   if (value === null) {
     throw new ExitError(
@@ -340,7 +339,7 @@ export function resetLimit(input: ApplyInput): ApplyResult {
   const bootReader = bootReaderOf(input.root);
   const value = boot[bootReader].value;
   const report = offline ? undefined : scanFor(input);
-  const busiest = report ? busiestProcess(report) : undefined;
+  const busiest = report ? busiestOf(report) : undefined;
   if (!offline) {
     guardBelowPeak({ what: `resetting to ${value}`, value, busiest, force: input.force });
   }

@@ -2,8 +2,9 @@
  * Text and JSON renderings of `vmaudit apply` results. Pure: they return
  * strings.
  */
-import type { Palette } from "../color.ts";
+
 import { withRoot } from "../fs/root_path.ts";
+import type { Palette } from "../render/color.ts";
 import { renderTable } from "../render/table.ts";
 import { escapeControlLines, escapeControl as t } from "../render/terminal_text.ts";
 import {

@@ -7,6 +7,7 @@
  * perfdata is `label=value;warn;crit;min;max` and a threshold `N` alerts when
  * the value is above N.
  */
+import { INT_MAX } from "../core/kernel_limits.ts";
 import { escapeControl } from "../render/terminal_text.ts";
 import { formatPercent } from "../render/units.ts";
 
@@ -43,9 +44,6 @@ export interface CheckResult {
   line: string;
 }
 
-/** The largest value the sysctl can hold: it is a C int. */
-const LIMIT_MAX = 2_147_483_647;
-
 /**
  * Why a limit read from /proc cannot be judged against, or undefined when it
  * can: it must be a whole number from 1 to INT_MAX. A fake or broken proc
@@ -56,8 +54,8 @@ const LIMIT_MAX = 2_147_483_647;
  * limitProblem(-1); // "it reads -1, expected a whole number from 1 to 2147483647"
  */
 export function limitProblem(limit: number): string | undefined {
-  if (Number.isSafeInteger(limit) && limit >= 1 && limit <= LIMIT_MAX) return undefined;
-  return `it reads ${limit}, expected a whole number from 1 to ${LIMIT_MAX}`;
+  if (Number.isSafeInteger(limit) && limit >= 1 && limit <= INT_MAX) return undefined;
+  return `it reads ${limit}, expected a whole number from 1 to ${INT_MAX}`;
 }
 
 /** What a scan could not see: the coverage fields that matter to check. */
@@ -104,7 +102,7 @@ export function thresholdVmas(limit: number, percent: number): number {
  * escapeControl), which also keeps the status line one line, and keep `|`
  * out of it, because `|` starts the perfdata.
  */
-function sanitise(text: string): string {
+function sanitize(text: string): string {
   return escapeControl(text).replaceAll("|", "\\x7c");
 }
 
@@ -128,7 +126,7 @@ export function evaluateCheck(input: {
   const c = thresholdVmas(limit, crit);
   const status: CheckStatus = busiest.vmas > c ? "CRITICAL" : busiest.vmas > w ? "WARNING" : "OK";
   const usagePercent = (busiest.vmas / limit) * 100;
-  const line = `VMAUDIT ${status} - pid ${busiest.pid} (${sanitise(busiest.app)}) at ${formatPercent(usagePercent)} of vm.max_map_count (${busiest.vmas} of ${limit} VMAs)${partial && partial.unreadable > 0 ? `; ${partial.unreadable} of ${partial.seen} processes unreadable, allowed by --allow-partial` : ""} | max_vmas=${busiest.vmas};${w};${c};0;${limit}`;
+  const line = `VMAUDIT ${status} - pid ${busiest.pid} (${sanitize(busiest.app)}) at ${formatPercent(usagePercent)} of vm.max_map_count (${busiest.vmas} of ${limit} VMAs)${partial && partial.unreadable > 0 ? `; ${partial.unreadable} of ${partial.seen} processes unreadable, allowed by --allow-partial` : ""} | max_vmas=${busiest.vmas};${w};${c};0;${limit}`;
   return {
     schemaVersion: CHECK_SCHEMA_VERSION,
     status,
@@ -170,6 +168,6 @@ export function unknownCheck(
     warn: { percent: warn, vmas: null },
     crit: { percent: crit, vmas: null },
     unreadable,
-    line: `VMAUDIT UNKNOWN - ${sanitise(reason)}`,
+    line: `VMAUDIT UNKNOWN - ${sanitize(reason)}`,
   };
 }

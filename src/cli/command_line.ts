@@ -4,6 +4,7 @@
  */
 import { basename } from "node:path";
 import { EXIT_NEEDS_ROOT, ExitError } from "../errors.ts";
+import { effectiveUid, isRoot } from "../identity.ts";
 
 /** Quote one argument for a POSIX shell, only when it needs it. */
 export function shellQuote(arg: string): string {
@@ -40,9 +41,9 @@ export function commandLine(argv: readonly string[], program = typedProgram()): 
 export function requireRoot(
   command: string,
   argv: readonly string[],
-  euid: number | undefined = process.geteuid?.(),
+  euid: number | undefined = effectiveUid(),
 ): void {
-  if (euid === 0) return;
+  if (isRoot(euid)) return;
   throw new ExitError(
     EXIT_NEEDS_ROOT,
     `vmaudit ${command} needs root: sudo ${commandLine(argv.length > 0 ? argv : [command])}`,

@@ -5,24 +5,24 @@
  * returns the script as a string.
  *
  * What a value completes to comes from the table: an option's `choices`
- * (`--format`), a PATH/FILE/DIR placeholder (files and folders; a folder ends
- * in `/` so the next Tab descends into it), a PID (running processes).
+ * (`--format`), else its `completion`: "path" (files and folders; a folder
+ * ends in `/` so the next Tab descends into it) or "pid" (running processes).
  */
-import { COMMON_OPTIONS, type Command, type OptionSpec, type PositionalSpec } from "./command.ts";
+import {
+  COMMON_OPTIONS,
+  type Command,
+  type OptionSpecs,
+  type PositionalSpec,
+  type ValueCompletion as SpecCompletion,
+} from "./command.ts";
 
-export const SHELLS = ["bash", "zsh", "fish"] as const;
-export type Shell = (typeof SHELLS)[number];
+export type Shell = "bash" | "zsh" | "fish";
 
 /** Top-level flags handled by runMain before any command. */
 const GLOBAL_FLAGS: { long: string; short: string; description: string }[] = [
   { long: "help", short: "h", description: "Show help" },
   { long: "version", short: "V", description: "Show the version" },
 ];
-
-/** Value placeholders whose values are paths, so the shell offers files. */
-const PATH_PLACEHOLDERS = new Set(["PATH", "FILE", "DIR"]);
-/** Value placeholders whose values are process ids. */
-const PID_PLACEHOLDERS = new Set(["PID"]);
 
 /** What the shell offers for a value. */
 type ValueCompletion =
@@ -47,24 +47,26 @@ interface CommandView {
   positional: { name: string; value: ValueCompletion } | undefined;
 }
 
-function valueCompletion(placeholder: string, choices?: readonly string[]): ValueCompletion {
+function valueCompletion(completion: SpecCompletion, choices?: readonly string[]): ValueCompletion {
   if (choices?.length) return { kind: "choices", choices };
-  if (PATH_PLACEHOLDERS.has(placeholder)) return { kind: "path" };
-  if (PID_PLACEHOLDERS.has(placeholder)) return { kind: "pid" };
+  if (completion === "path") return { kind: "path" };
+  if (completion === "pid") return { kind: "pid" };
   return { kind: "free" };
 }
 
-function optionViews(options: Record<string, OptionSpec>): OptionView[] {
+function optionViews(options: OptionSpecs): OptionView[] {
   return Object.entries(options).map(([long, o]) => ({
     long,
     short: o.short,
-    value: o.type === "string" ? valueCompletion(o.value ?? "", o.choices) : undefined,
+    value: o.kind === "value" ? valueCompletion(o.completion, o.choices) : undefined,
     description: o.description,
   }));
 }
 
 function positionalView(p: PositionalSpec | undefined): CommandView["positional"] {
-  return p ? { name: p.name.toLowerCase(), value: valueCompletion(p.name, p.choices) } : undefined;
+  return p
+    ? { name: p.name.toLowerCase(), value: valueCompletion(p.completion, p.choices) }
+    : undefined;
 }
 
 /** The visible commands with their options (the common ones included). */

@@ -3,20 +3,28 @@
  * the caller prints it.
  */
 import { VERSION_LINE } from "../version.ts";
-import { COMMON_OPTIONS, type Command, type OptionSpec } from "./command.ts";
+import {
+  COMMON_OPTIONS,
+  type Command,
+  type OptionSpec,
+  type OptionSpecs,
+  type PositionalSpec,
+  type PositionalSpecs,
+} from "./command.ts";
 
 function optionLabel(name: string, opt: OptionSpec): string {
   const short = opt.short ? `-${opt.short}, ` : "    ";
-  const value = opt.type === "string" ? ` ${opt.value ?? "VALUE"}` : "";
+  const value = opt.kind === "value" ? ` ${opt.placeholder}` : "";
   return `${short}--${name}${value}`;
 }
 
-function optionLines(options: Record<string, OptionSpec>): string[] {
+function optionLines(options: OptionSpecs): string[] {
   const entries = Object.entries(options);
   const labels = entries.map(([name, opt]) => optionLabel(name, opt));
   const width = Math.max(...labels.map((l) => l.length));
   return entries.map(([, opt], i) => {
-    const def = opt.default !== undefined ? ` (default: ${opt.default})` : "";
+    const def =
+      opt.kind === "value" && opt.defaultText !== undefined ? ` (default: ${opt.defaultText})` : "";
     return `  ${labels[i]?.padEnd(width)}  ${opt.description}${def}`;
   });
 }
@@ -28,8 +36,11 @@ function optionLines(options: Record<string, OptionSpec>): string[] {
  * renderCommandUsage(scanCommand).startsWith("Usage: vmaudit scan"); // true
  */
 export function renderCommandUsage(command: Command): string {
-  const pos = (command.positionals ?? [])
-    .map((p) => (p.optional ? `[${p.name}]` : p.name))
+  const positionals: PositionalSpecs = command.positionals ?? [];
+  const pos = positionals
+    .map((p) =>
+      p.arity === "one" ? p.name : p.arity === "optional" ? `[${p.name}]` : `${p.name}...`,
+    )
     .join(" ");
   const lines = [
     `Usage: vmaudit ${command.name} [options]${pos ? ` ${pos}` : ""}`,
@@ -39,7 +50,7 @@ export function renderCommandUsage(command: Command): string {
   if (command.description) lines.push("", command.description.trim());
   if (command.positionals?.length) {
     lines.push("", "Arguments:");
-    const width = Math.max(...command.positionals.map((p) => p.name.length));
+    const width = Math.max(...command.positionals.map((p: PositionalSpec) => p.name.length));
     for (const p of command.positionals) lines.push(`  ${p.name.padEnd(width)}  ${p.description}`);
   }
   lines.push("", "Options:", ...optionLines({ ...command.options, ...COMMON_OPTIONS }));

@@ -2,10 +2,8 @@
  * Parsers for flag and argument values. Each returns the parsed value or
  * throws a {@link UsageError} that quotes the input and says what was expected.
  */
+import { INT_MAX } from "../core/kernel_limits.ts";
 import { UsageError } from "../errors.ts";
-
-/** The largest value the `vm.max_map_count` sysctl accepts (it is a C int). */
-export const INT_MAX = 2_147_483_647;
 
 /**
  * Parse a positive decimal integer. Signs, hex, exponents, decimals and empty

@@ -1,10 +1,14 @@
 /**
  * `vmaudit completions SHELL`: print a completion script for bash, zsh or
- * fish, generated from the command table.
+ * fish, generated from the command table. The command's metadata;
+ * `completions.run.ts` renders the script.
  */
-import type { Command } from "../cli/command.ts";
-import { renderCompletion, SHELLS, type Shell } from "../cli/completions.ts";
-import { EXIT_OK, UsageError } from "../errors.ts";
+import { COMMON_EXIT_CODES, type CommandInput, defineCommand } from "../cli/command.ts";
+import { positional } from "../cli/options.ts";
+import { UsageError } from "../errors.ts";
+
+export const SHELLS = ["bash", "zsh", "fish"] as const;
+export type Shell = (typeof SHELLS)[number];
 
 /**
  * The shell argument, checked.
@@ -24,26 +28,32 @@ export function parseShell(raw: string | undefined): Shell {
   return shell;
 }
 
-export const completionsCommand: Command = {
+const positionals = [
+  positional({
+    name: "SHELL",
+    description: "bash, zsh or fish",
+    arity: "one",
+    choices: SHELLS,
+    parse: parseShell,
+  }),
+] as const;
+
+export type CompletionsRun = CommandInput<Record<string, never>, typeof positionals>;
+
+export const completionsCommand = defineCommand({
   name: "completions",
   summary: "Print a shell completion script (bash, zsh or fish)",
   description: `
 The script completes command names and each command's options, generated from
 the same command table as --help.`,
   options: {},
-  positionals: [{ name: "SHELL", description: "bash, zsh or fish", choices: [...SHELLS] }],
+  positionals,
   examples: [
     "source <(vmaudit completions bash)",
     "vmaudit completions bash > /usr/share/bash-completion/completions/vmaudit",
     "vmaudit completions zsh > /usr/local/share/zsh/site-functions/_vmaudit",
     "vmaudit completions fish > ~/.config/fish/completions/vmaudit.fish",
   ],
-  async run({ positionals, io }) {
-    const shell = parseShell(positionals[0]);
-    // Imported here, not at the top: the table imports this module, so a
-    // static import would be a cycle that leaves one side uninitialised.
-    const { COMMANDS } = await import("./index.ts");
-    io.stdout(renderCompletion(shell, COMMANDS));
-    return EXIT_OK;
-  },
-};
+  exitCodes: [COMMON_EXIT_CODES.ok, COMMON_EXIT_CODES.usage],
+  load: () => import("./completions.run.ts"),
+});

@@ -1,6 +1,9 @@
 /**
  * The command table: the single list that drives dispatch, --help and shell
- * completions. Add a command by adding it here.
+ * completions. Each entry is metadata plus a `load()` that imports the
+ * implementation only when that command runs, so this table is all a start
+ * pays for. Add a command by adding it here (ARCHITECTURE.md, "How to add a
+ * command").
  */
 import type { Command } from "../cli/command.ts";
 import { applyCommand } from "./apply.ts";

@@ -1,112 +1,53 @@
 /**
- * `vmaudit inspect PID`: why one process has so many VMAs.
+ * `vmaudit inspect PID`: why one process has so many VMAs. The command's
+ * metadata and typed options; `inspect.run.ts` does the work.
  */
-import type { Command, OptionValues } from "../cli/command.ts";
-import {
-  invokingUser,
-  JSON_OPTION,
-  PROCFS_OPTION,
-  procfsFlag,
-  stdoutPalette,
-  stdoutWidth,
-} from "../cli/common_flags.ts";
-import { stringOption } from "../cli/parse.ts";
-import { parsePositiveInt } from "../cli/values.ts";
-import { exeNeededForApp } from "../core/app_name.ts";
-import { EXIT_FAILURE, EXIT_OK, ExitError, UsageError } from "../errors.ts";
-import { describeReadCode } from "../fs/read_regular.ts";
-import { renderInspectJson, renderInspectText } from "../inspect/render.ts";
-import { buildInspectReport, type InspectReport } from "../inspect/report.ts";
-import { readMaxMapCount } from "../proc/kernel.ts";
-import { readMapsText } from "../proc/maps.ts";
-import { PID_MAX_LIMIT, readArgv, readComm, readExe } from "../proc/process.ts";
-import { assertProcRoot } from "../scan/collect.ts";
+import { COMMON_EXIT_CODES, type CommandInput, defineCommand } from "../cli/command.ts";
+import { JSON_OPTION, PROCFS_OPTION } from "../cli/common_options.ts";
+import { int, positional } from "../cli/options.ts";
+import { PID_MAX_LIMIT } from "../core/kernel_limits.ts";
+import { UsageError } from "../errors.ts";
 
 const DEFAULT_TOP_FILES = 10;
 
-export interface InspectOptions {
-  procfs: string;
-  pid: number;
-  topFiles: number;
-  json: boolean;
-  anonymiseUser: string | undefined;
-}
-
 /**
- * argv to inspect options. A pid that is not a positive decimal number is a
- * usage error (exit 2).
+ * A pid: a whole number from 1 to PID_MAX_LIMIT, else a usage error (exit 2).
  *
  * @example
- * parseInspectOptions({}, ["1234"], {}).pid; // 1234
+ * parsePid("1234", { name: "PID", command: "inspect" }); // 1234
  */
-export function parseInspectOptions(
-  values: OptionValues,
-  positionals: string[],
-  env: Record<string, string | undefined>,
-): InspectOptions {
-  const raw = positionals[0] ?? "";
+export function parsePid(raw: string, at: { name: string; command: string }): number {
   if (!/^[0-9]+$/.test(raw) || Number(raw) < 1 || raw.length > 8 || Number(raw) > PID_MAX_LIMIT)
     throw new UsageError(
-      `Cannot parse PID "${raw}": expected a process id, a whole number from 1 to ${PID_MAX_LIMIT}`,
-      "inspect",
+      `Cannot parse ${at.name} "${raw}": expected a process id, a whole number from 1 to ${PID_MAX_LIMIT}`,
+      at.command,
     );
-  const t = stringOption(values, "top-files");
-  return {
-    procfs: procfsFlag(values, "inspect"),
-    pid: Number(raw),
-    topFiles:
-      t === undefined
-        ? DEFAULT_TOP_FILES
-        : parsePositiveInt("--top-files", t, { command: "inspect" }),
-    json: values.json === true,
-    anonymiseUser: invokingUser(env),
-  };
+  return Number(raw);
 }
 
-/** Read the process and build its report; exit 1 when it cannot be read. */
-export function inspectProcess(opts: InspectOptions, now = new Date()): InspectReport {
-  assertProcRoot(opts.procfs);
-  const { procfs, pid } = opts;
-  const path = `${procfs}/${pid}/maps`;
-  const maps = readMapsText(path);
-  switch (maps.kind) {
-    case "vanished":
-      throw new ExitError(EXIT_FAILURE, `No process with pid ${pid} (${path}: ${maps.code})`);
-    case "denied":
-      throw new ExitError(
-        EXIT_FAILURE,
-        process.geteuid?.() === 0
-          ? `Cannot read "${path}": permission denied (${maps.code}) even as root: a protected process, such as a sandbox's init`
-          : `Cannot read "${path}": permission denied (${maps.code}); run as root (sudo vmaudit inspect ${pid}) to inspect another user's process`,
-      );
-    case "error":
-      throw new ExitError(EXIT_FAILURE, `Cannot read "${path}": ${describeReadCode(maps.code)}`);
-    case "empty":
-      throw new ExitError(
-        EXIT_FAILURE,
-        `Process ${pid} has no VMAs: it is a kernel thread or a zombie ("${path}" is empty)`,
-      );
-  }
-  const small = Buffer.allocUnsafe(64 * 1024);
-  const argv = readArgv(procfs, pid, small);
-  const exe = exeNeededForApp(argv) ? readExe(procfs, pid) : undefined;
-  return buildInspectReport(
-    {
-      procfs,
-      pid,
-      mapsText: maps.text,
-      argv,
-      comm: argv.length === 0 ? readComm(procfs, pid, small) : undefined,
-      ...(exe ? { exe } : {}),
-      maxMapCount: readMaxMapCount(procfs),
-      topFiles: opts.topFiles,
-      anonymiseUser: opts.anonymiseUser,
-    },
-    now,
-  );
-}
+const options = {
+  "top-files": int({
+    placeholder: "N",
+    description: "How many files to list",
+    default: DEFAULT_TOP_FILES,
+  }),
+  ...JSON_OPTION,
+  ...PROCFS_OPTION,
+};
 
-export const inspectCommand: Command = {
+const positionals = [
+  positional({
+    name: "PID",
+    description: "The process to inspect",
+    arity: "one",
+    parse: parsePid,
+    completion: "pid",
+  }),
+] as const;
+
+export type InspectRun = CommandInput<typeof options, typeof positionals>;
+
+export const inspectCommand = defineCommand({
   name: "inspect",
   summary: "Explain one process's VMAs: groups, top files, distance to the limit",
   description: `
@@ -119,26 +60,13 @@ guard right below an rw-p region), as the kernel no longer labels them.
 
 Exit codes: 0 ok, 1 the process does not exist or cannot be read, 2 the pid is
 not a number.`,
-  positionals: [{ name: "PID", description: "The process to inspect" }],
-  options: {
-    "top-files": {
-      type: "string",
-      value: "N",
-      description: "How many files to list",
-      default: String(DEFAULT_TOP_FILES),
-    },
-    ...JSON_OPTION,
-    ...PROCFS_OPTION,
-  },
+  options,
+  positionals,
   examples: ["sudo vmaudit inspect 1234", "vmaudit inspect $$ --json | jq .groups"],
-  run({ values, positionals, io }) {
-    const opts = parseInspectOptions(values, positionals, io.env);
-    const report = inspectProcess(opts);
-    io.stdout(
-      opts.json
-        ? renderInspectJson(report)
-        : renderInspectText(report, stdoutPalette(io, values), stdoutWidth(io)),
-    );
-    return EXIT_OK;
-  },
-};
+  exitCodes: [
+    COMMON_EXIT_CODES.ok,
+    { code: 1, meaning: "the process does not exist or cannot be read" },
+    { code: 2, meaning: "usage error: the pid is not a number" },
+  ],
+  load: () => import("./inspect.run.ts"),
+});

@@ -1,71 +1,30 @@
 /**
  * `vmaudit __stress-worker`: the hidden subcommand that `vmaudit stress`
- * spawns as its workload. Not for people; its flags are the harness's.
+ * spawns as its workload. Not for people. Its arguments are written and read
+ * by stress/contract.ts alone (`rawArgs`), and the worker (bun:ffi, ~1.7 ms
+ * of start-up) is imported only when this command runs.
  */
+import { parseWorkerArgs, WORKER_COMMAND } from "../../stress/contract.ts";
+import { COMMON_EXIT_CODES, type CommandInput, defineCommand } from "../cli/command.ts";
 
-import { WORKER_COMMAND } from "../../stress/protocol.ts";
-import type { WorkerPlan } from "../../stress/worker.ts";
-import type { Command, OptionValues } from "../cli/command.ts";
-import { stringOption } from "../cli/parse.ts";
-import { parsePositiveInt } from "../cli/values.ts";
-import { UsageError } from "../errors.ts";
+export type StressWorkerRun = CommandInput<Record<string, never>>;
 
-/**
- * The worker's flags to its plan.
- *
- * @example
- * parseWorkerPlan({ target: "100", checkpoints: "10,100", "time-limit": "60" }).checkpoints; // [10, 100]
- */
-export function parseWorkerPlan(values: OptionValues): WorkerPlan {
-  const cmd = WORKER_COMMAND;
-  const target = parsePositiveInt("--target", stringOption(values, "target") ?? "", {
-    command: cmd,
-  });
-  const raw = stringOption(values, "checkpoints") ?? String(target);
-  const checkpoints = raw
-    .split(",")
-    .map((c) => parsePositiveInt("--checkpoints", c, { command: cmd, max: target }));
-  if (
-    checkpoints.at(-1) !== target ||
-    checkpoints.some((c, i) => i > 0 && c <= (checkpoints[i - 1] as number))
-  ) {
-    throw new UsageError(
-      `Cannot use --checkpoints "${raw}": expected ascending counts ending at the target`,
-      cmd,
-    );
-  }
-  const parent = stringOption(values, "parent");
-  return {
-    target,
-    checkpoints,
-    limitCheck: values["limit-check"] === true,
-    timeLimitSeconds: parsePositiveInt(
-      "--time-limit",
-      stringOption(values, "time-limit") ?? "600",
-      {
-        command: cmd,
-      },
-    ),
-    parentPid:
-      parent === undefined ? undefined : parsePositiveInt("--parent", parent, { command: cmd }),
-  };
-}
-
-export const stressWorkerCommand: Command = {
+export const stressWorkerCommand = defineCommand({
   name: WORKER_COMMAND,
   summary: "The workload process of 'vmaudit stress' (internal)",
   hidden: true,
-  options: {
-    target: { type: "string", value: "N", description: "Mappings to create" },
-    checkpoints: { type: "string", value: "LIST", description: "Created counts to pause at" },
-    "limit-check": { type: "boolean", description: "Keep mapping until the kernel refuses" },
-    "time-limit": { type: "string", value: "SECONDS", description: "End after this long" },
-    parent: { type: "string", value: "PID", description: "The harness's pid" },
-  },
-  async run({ values }) {
-    const plan = parseWorkerPlan(values);
-    // Loaded here, not at start-up: bun:ffi costs every other command ~1.7 ms.
-    const { runWorker } = await import("../../stress/worker.ts");
-    return runWorker(plan);
-  },
-};
+  options: {},
+  rawArgs: true,
+  exitCodes: [
+    COMMON_EXIT_CODES.ok,
+    { code: 1, meaning: "the worker could not start or its parent is gone" },
+    COMMON_EXIT_CODES.usage,
+  ],
+  load: async () => ({
+    async run({ argv }: StressWorkerRun) {
+      const plan = parseWorkerArgs(argv.slice(1));
+      const { runWorker } = await import("../../stress/worker.ts");
+      return runWorker(plan);
+    },
+  }),
+});

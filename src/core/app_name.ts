@@ -192,3 +192,32 @@ export function parseCmdline(bytes: Uint8Array): string[] {
   if (text.endsWith("\0")) text = text.slice(0, -1);
   return text.split("\0");
 }
+
+/** What names a process: its argv, else its comm, else its pid (and /proc/PID/exe for .exe names). */
+export interface ProcessIdentity {
+  pid: number;
+  argv: readonly string[];
+  comm: string | undefined;
+  exe?: string | undefined;
+}
+
+/** The application of a sample: from argv, else comm, else `[pid N]`. */
+export function appOf(sample: ProcessIdentity): AppName {
+  if (sample.argv.length > 0 && sample.argv.some((a) => a !== ""))
+    return detectApp(sample.argv, sample.exe);
+  if (sample.comm) return { name: sample.comm, kind: "plain" };
+  return { name: `[pid ${sample.pid}]`, kind: "plain" };
+}
+
+/**
+ * The application of a sample with the invoking user hidden: detected from
+ * the argv after hiding (so a `python -c` label cut from it hides the name
+ * too), then hidden again (comm).
+ *
+ * @example
+ * hiddenAppOf({ pid: 1, argv: ["/home/ann/bot"], comm: undefined }, anonymizer("ann")).name; // "/home/<user>/bot"
+ */
+export function hiddenAppOf(sample: ProcessIdentity, hide: (text: string) => string): AppName {
+  const app = appOf({ ...sample, argv: sample.argv.map(hide) });
+  return { name: hide(app.name), kind: app.kind };
+}

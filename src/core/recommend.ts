@@ -2,10 +2,8 @@
  * The recommendation engine: from the largest VMA count a process reaches (the
  * peak) to a value for vm.max_map_count. Pure.
  */
-import { INT_MAX } from "../cli/values.ts";
+import { INT_MAX, KERNEL_DEFAULT_LIMIT } from "./kernel_limits.ts";
 
-/** include/linux/mm.h: DEFAULT_MAX_MAP_COUNT = USHRT_MAX - MAPCOUNT_ELF_CORE_MARGIN (5). */
-export const KERNEL_DEFAULT_LIMIT = 65_530;
 /** Values 65531..65535 sit in the 5 slots the ELF core-dump margin keeps free. */
 const RESERVED_FIRST = 65_531;
 const RESERVED_LAST = 65_535;
@@ -124,4 +122,65 @@ export function headroomUnder(limit: number, used: number): Headroom {
  */
 export function worstCaseKernelBytes(limit: number, objsize: number): number {
   return limit * objsize;
+}
+
+export interface DosRisk {
+  /** limit x objsize: the kernel memory one process may pin. */
+  worstCaseBytes: number;
+  objsize: number;
+  objsizeSource: "slabinfo" | "assumed";
+}
+
+export interface RecommendationRow {
+  /**
+   * Where the peak comes from: the busiest process now, `--vma`, a peaks
+   * file (`--peaks`), or the peak seen by `watch` during its run.
+   */
+  basis: "top-process" | "expected-peak" | "recorded-peak" | "watched-peak";
+  /** The process the peak came from; null for --vma. */
+  pid: number | null;
+  app: string | null;
+  peak: number;
+  recommendation: Recommendation;
+  /** Room under the current limit; undefined when the limit is unknown. */
+  current: Headroom | undefined;
+  recommended: Headroom;
+  /** Set when the recommended limit is above 1048576, else null. */
+  dosRisk: DosRisk | null;
+}
+
+/**
+ * A recommendation row for one peak, with the room under the current and the
+ * recommended limit and the DoS note above 1048576.
+ */
+export function recommendationFor(
+  peak: number,
+  opts: {
+    headroom: number;
+    round: number;
+    maxMapCount: number | undefined;
+    objsize: number | undefined;
+  },
+  basis: RecommendationRow["basis"],
+  source?: { pid: number; app: string },
+): RecommendationRow {
+  const recommendation = recommendLimit({ peak, headroom: opts.headroom, round: opts.round });
+  const objsize = opts.objsize ?? DEFAULT_VMA_OBJSIZE;
+  return {
+    basis,
+    pid: source?.pid ?? null,
+    app: source?.app ?? null,
+    peak,
+    recommendation,
+    current: opts.maxMapCount === undefined ? undefined : headroomUnder(opts.maxMapCount, peak),
+    recommended: headroomUnder(recommendation.limit, peak),
+    dosRisk:
+      recommendation.limit > DOS_RISK_THRESHOLD
+        ? {
+            worstCaseBytes: worstCaseKernelBytes(recommendation.limit, objsize),
+            objsize,
+            objsizeSource: opts.objsize === undefined ? "assumed" : "slabinfo",
+          }
+        : null,
+  };
 }

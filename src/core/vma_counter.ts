@@ -6,7 +6,9 @@
  */
 
 const NEWLINE = 10;
-const TAIL = 32;
+/** The last bytes of a maps text that tell whether it ends in `[vsyscall]`. */
+export const TAIL_BYTES = 32;
+const TAIL = TAIL_BYTES;
 const VSYSCALL = Buffer.from(" [vsyscall]");
 
 /**
@@ -25,11 +27,7 @@ export class VmaCounter {
 
   feed(chunk: Uint8Array, length: number): void {
     const buf = Buffer.from(chunk.buffer, chunk.byteOffset, length);
-    let i = buf.indexOf(NEWLINE, 0);
-    while (i !== -1) {
-      this.newlines++;
-      i = buf.indexOf(NEWLINE, i + 1);
-    }
+    this.newlines += countNewlines(buf, 0, length);
     if (length >= TAIL) {
       buf.copy(this.tail, 0, length - TAIL, length);
       this.tailLength = TAIL;
@@ -57,8 +55,39 @@ export class VmaCounter {
 
   /** The kernel's map_count: lines, minus a final `[vsyscall]` line. */
   count(): number {
-    return this.lines() - (this.endsWithVsyscall() ? 1 : 0);
+    return vmaCountOf(this.newlines, this.tail.subarray(0, this.tailLength));
   }
+}
+
+/**
+ * The number of `\n` bytes in `buf[start, end)`. The search runs in a view
+ * of just that range: `indexOf` on the whole buffer would go on through
+ * the stale bytes after `end` (up to 1 MiB on every read of a scan).
+ */
+export function countNewlines(buf: Buffer, start: number, end: number): number {
+  const view = buf.subarray(start, end);
+  let n = 0;
+  for (let i = view.indexOf(NEWLINE); i !== -1; i = view.indexOf(NEWLINE, i + 1)) n++;
+  return n;
+}
+
+/**
+ * The kernel's map_count of a maps text from its newline count and its last
+ * bytes (up to {@link TAIL_BYTES}): the lines (a last line without a
+ * newline counts), minus a final `[vsyscall]` line.
+ *
+ * @example
+ * vmaCountOf(2, Buffer.from("a\nb\n")); // 2
+ */
+export function vmaCountOf(newlines: number, tail: Uint8Array): number {
+  const n = tail.length;
+  if (n === 0) return 0;
+  const lines = newlines + (tail[n - 1] === NEWLINE ? 0 : 1);
+  const end = tail[n - 1] === NEWLINE ? n - 1 : n;
+  if (end < VSYSCALL.length) return lines;
+  for (let i = 0; i < VSYSCALL.length; i++)
+    if (tail[end - VSYSCALL.length + i] !== VSYSCALL[i]) return lines;
+  return lines - 1;
 }
 
 /**

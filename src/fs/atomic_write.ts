@@ -20,6 +20,7 @@ import {
 } from "node:fs";
 import { basename, dirname } from "node:path";
 import { EXIT_FAILURE, ExitError, errnoCode } from "../errors.ts";
+import { isRoot } from "../identity.ts";
 import { inDir, openDirNoUntrustedLinks } from "./open_dir.ts";
 import { isOnReadOnlyMount } from "./read_only_mount.ts";
 
@@ -203,7 +204,7 @@ export function assertWritable(
       let code = errnoCode(err) ?? String(err);
       // Not root: EACCES hides a read-only mount, which would stop root too.
       if (code === "EACCES" && isOnReadOnlyMount(dirFd)) code = "EROFS";
-      const rootWouldPass = opts.forRoot && code === "EACCES" && process.geteuid?.() !== 0;
+      const rootWouldPass = opts.forRoot && code === "EACCES" && !isRoot();
       if (!rootWouldPass) {
         throw new ExitError(
           EXIT_FAILURE,

@@ -13,6 +13,7 @@
  */
 import { closeSync, constants, lstatSync, openSync, readlinkSync } from "node:fs";
 import { EXIT_FAILURE, ExitError, errnoCode } from "../errors.ts";
+import { effectiveUid } from "../identity.ts";
 import { MAX_LINK_HOPS } from "./root_path.ts";
 
 /**
@@ -43,7 +44,7 @@ export function inDir(fd: number, name?: string): string {
  */
 export function trustedOwners(env: Record<string, string | undefined> = process.env): Set<number> {
   const owners = new Set([0]);
-  const euid = process.geteuid?.();
+  const euid = effectiveUid();
   if (euid !== undefined) owners.add(euid);
   const sudo = env.SUDO_UID;
   if (euid === 0 && sudo !== undefined && /^[0-9]+$/.test(sudo)) owners.add(Number(sudo));

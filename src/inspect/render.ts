@@ -1,12 +1,12 @@
 /**
  * Text and JSON renderings of an {@link InspectReport}. Pure.
  */
-import type { Palette } from "../color.ts";
+import type { Palette } from "../render/color.ts";
+import { colorPercent } from "../render/recommendation.ts";
 import { renderColumns, renderTable } from "../render/table.ts";
 import { escapeControl } from "../render/terminal_text.ts";
 import { cutEnd, wrapLines } from "../render/text_width.ts";
 import { formatBytes, formatPercent } from "../render/units.ts";
-import { colourPercent } from "../scan/render.ts";
 import type { InspectReport } from "./report.ts";
 
 /**
@@ -24,7 +24,7 @@ export function renderInspectText(r: InspectReport, p: Palette, width?: number):
   out.push(`  ${width === undefined ? command : cutEnd(command, width - 2)}`);
   if (r.limit) {
     out.push(
-      `  ${r.vmas} VMAs of vm.max_map_count ${r.limit.limit}: ${r.limit.free} free (${colourPercent(r.limit, p)})`,
+      `  ${r.vmas} VMAs of vm.max_map_count ${r.limit.limit}: ${r.limit.free} free (${colorPercent(r.limit, p)})`,
     );
   } else {
     out.push(`  ${r.vmas} VMAs (vm.max_map_count could not be read)`);

@@ -2,11 +2,10 @@
  * The inspect report: one process's VMAs by group, its top files and its room
  * under the limit. Pure: built from the maps text and facts read elsewhere.
  */
-import { anonymiser } from "../core/anonymise.ts";
-import type { AppKind } from "../core/app_name.ts";
+import { anonymizer } from "../core/anonymize.ts";
+import { type AppKind, hiddenAppOf } from "../core/app_name.ts";
 import { type Headroom, headroomUnder } from "../core/recommend.ts";
 import { countVmas } from "../core/vma_counter.ts";
-import { hiddenAppOf } from "../scan/report.ts";
 import {
   classifyEntries,
   GROUP_LABELS,
@@ -71,14 +70,14 @@ export interface InspectInput {
   exe?: string;
   maxMapCount: number | undefined;
   topFiles: number;
-  anonymiseUser: string | undefined;
+  anonymizeUser: string | undefined;
 }
 
 /**
  * Build the report from a maps text.
  *
  * @example
- * buildInspectReport({ procfs: "/proc", pid: 1, mapsText, argv: ["x"], comm: undefined, maxMapCount: 65530, topFiles: 10, anonymiseUser: undefined }, new Date());
+ * buildInspectReport({ procfs: "/proc", pid: 1, mapsText, argv: ["x"], comm: undefined, maxMapCount: 65530, topFiles: 10, anonymizeUser: undefined }, new Date());
  */
 export function buildInspectReport(input: InspectInput, now: Date): InspectReport {
   const entries = input.mapsText
@@ -112,7 +111,7 @@ export function buildInspectReport(input: InspectInput, now: Date): InspectRepor
       bytes: g.bytes,
     }))
     .sort((a, b) => b.count - a.count);
-  const hide = anonymiser(input.anonymiseUser);
+  const hide = anonymizer(input.anonymizeUser);
   const app = hiddenAppOf(
     {
       pid: input.pid,

@@ -4,27 +4,15 @@
  * kernel-memory denial-of-service risk, is refused unless --force.
  * Refusals exit 2 and change nothing.
  */
-import { INT_MAX } from "../cli/values.ts";
+import { INT_MAX } from "../core/kernel_limits.ts";
 import { DEFAULT_VMA_OBJSIZE } from "../core/recommend.ts";
 import { EXIT_USAGE, ExitError } from "../errors.ts";
 import { formatBytes } from "../render/units.ts";
-import type { ScanReport } from "../scan/report.ts";
 
 export interface BusiestProcess {
   pid: number;
   app: string;
   vmas: number;
-}
-
-/**
- * The process with the most VMAs in a scan, or undefined when none was read.
- *
- * @example
- * busiestProcess(scanSystem({ ...opts, top: 1 }))?.vmas;
- */
-export function busiestProcess(report: ScanReport): BusiestProcess | undefined {
-  const top = report.topProcesses[0];
-  return top ? { pid: top.pid, app: top.app, vmas: top.vmas } : undefined;
 }
 
 /**

@@ -25,6 +25,7 @@ import { join } from "node:path";
 import { EXIT_FAILURE, ExitError, errnoCode } from "../errors.ts";
 import { writeFileAtomicIn } from "../fs/atomic_write.ts";
 import { inDir, openDirNoUntrustedLinks, RefusedLinkError } from "../fs/open_dir.ts";
+import { effectiveUid } from "../identity.ts";
 import { escapeControl } from "../render/terminal_text.ts";
 
 export const JOURNAL_VERSION = 1;
@@ -75,7 +76,7 @@ export class UntrustedJournalError extends ExitError {
  * untrustedReason(fstatSync(fd)); // "it is owned by uid 65534, not root"
  */
 export function untrustedReason(st: Pick<Stats, "uid" | "mode">): string | undefined {
-  const euid = process.geteuid?.() ?? 0;
+  const euid = effectiveUid() ?? 0;
   if (st.uid !== 0 && st.uid !== euid) {
     return `it is owned by uid ${st.uid}, not ${euid === 0 ? "root" : "root or you"}`;
   }

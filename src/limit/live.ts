@@ -4,6 +4,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { EXIT_FAILURE, EXIT_NEEDS_ROOT, ExitError, errnoCode } from "../errors.ts";
+import { isRoot } from "../identity.ts";
 import { maxMapCountPath, readMaxMapCount } from "../proc/kernel.ts";
 
 export interface LimitChange {
@@ -45,8 +46,8 @@ export function explainWriteError(
   path: string,
   value: number,
 ): ExitError {
-  const isRoot = process.geteuid?.() === 0;
-  if ((code === "EACCES" || code === "EPERM") && !isRoot) {
+  const asRoot = isRoot();
+  if ((code === "EACCES" || code === "EPERM") && !asRoot) {
     return new ExitError(
       EXIT_NEEDS_ROOT,
       `Cannot write "${path}": changing vm.max_map_count needs root`,

@@ -2,8 +2,15 @@
  * Kernel-wide facts from a proc root: the current vm.max_map_count and the
  * vm_area_struct slab cache.
  */
+import { closeSync, readSync } from "node:fs";
 import { errnoCode } from "../errors.ts";
-import { describeReadCode, readRegularFile } from "../fs/read_regular.ts";
+import {
+  describeReadCode,
+  FileReadError,
+  openRegular,
+  readRegularFile,
+  TOO_LARGE,
+} from "../fs/read_regular.ts";
 
 /** /proc/sys/vm/max_map_count holds one int: a few bytes. */
 const SYSCTL_MAX_BYTES = 4096;
@@ -57,15 +64,48 @@ export function parseVmaSlab(text: string): SlabCache | undefined {
 
 export type SlabRead = { ok: true; slab: SlabCache } | { ok: false; reason: string };
 
+const SLAB_LINE = "vm_area_struct ";
+
+/**
+ * /proc/slabinfo up to the end of its vm_area_struct line (or the whole
+ * file when there is none). The kernel writes slabinfo as it is read, a
+ * cache at a time, and vm_area_struct comes about two thirds of the way
+ * down: the rest is neither made nor read.
+ */
+function readSlabinfoToVmaLine(path: string): string {
+  const fd = openRegular(path, { followLinks: false });
+  try {
+    const buf = Buffer.allocUnsafe(16 * 1024);
+    let text = "";
+    // The start of the first line not looked at yet.
+    let pos = 0;
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) return text;
+      text += buf.toString("utf8", 0, n);
+      if (text.length > SLABINFO_MAX_BYTES)
+        throw new FileReadError(
+          TOO_LARGE,
+          `"${path}" is larger than ${SLABINFO_MAX_BYTES} bytes, more than such a file can be (EFBIG)`,
+        );
+      for (let end = text.indexOf("\n", pos); end !== -1; end = text.indexOf("\n", pos)) {
+        if (text.startsWith(SLAB_LINE, pos) && parseVmaSlab(text.slice(pos, end)))
+          return text.slice(0, end + 1);
+        pos = end + 1;
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * Read the vm_area_struct cache from /proc/slabinfo (root only).
  */
 export function readVmaSlab(procfs: string): SlabRead {
   let text: string;
   try {
-    text = readRegularFile(`${procfs}/slabinfo`, SLABINFO_MAX_BYTES, {
-      followLinks: false,
-    }).toString("utf8");
+    text = readSlabinfoToVmaLine(`${procfs}/slabinfo`);
   } catch (err) {
     const code = errnoCode(err);
     if (code === "EACCES" || code === "EPERM") {

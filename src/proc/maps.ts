@@ -8,12 +8,16 @@
  * fstat says it is regular (fs/read_regular.ts), and a count is bounded.
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { VmaCounter } from "../core/vma_counter.ts";
+import { countNewlines, TAIL_BYTES, vmaCountOf } from "../core/vma_counter.ts";
 import { errnoCode } from "../errors.ts";
 import { NOT_REGULAR, PROC_READ_FLAGS, readRegularFile, TOO_LARGE } from "../fs/read_regular.ts";
 
-/** 1 MiB: far above the 64 KiB minimum, so a 60k-VMA process needs ~3 reads. */
+/**
+ * 1 MiB. procfs gives at most a page per read of maps (seq_file), whatever
+ * the buffer, so this matters for files of fixture trees, read in few calls.
+ */
 export const READ_BUFFER_BYTES = 1 << 20;
+const NEWLINE = 10;
 
 /**
  * More lines than any process can have: the limit is a C int and a process
@@ -36,7 +40,12 @@ export type MapsFailure =
   | { kind: "vanished"; code: string }
   | { kind: "error"; code: string };
 
-export type MapsResult = { kind: "ok"; vmas: number; bytes: number } | MapsFailure;
+/**
+ * `uid` owns the maps file, which is the process's owner: procfs gives every
+ * file of /proc/PID the owner of the directory (fs/proc/base.c,
+ * task_dump_owner), so a scan needs no stat of its own for it.
+ */
+export type MapsResult = { kind: "ok"; vmas: number; bytes: number; uid: number } | MapsFailure;
 
 /** Sort an errno into denied (EACCES, EPERM), vanished (ENOENT, ESRCH) or other. */
 export function classifyErrno(code: string): "denied" | "vanished" | "error" {
@@ -49,6 +58,11 @@ export function classifyErrno(code: string): "denied" | "vanished" | "error" {
  * Count the VMAs in one maps file. Never throws for the expected errors: a
  * process that exits or refuses is classified, not fatal.
  *
+ * The hot path of every scan, so it allocates nothing: each read goes into
+ * `buf` after its first TAIL_BYTES, which hold the last bytes read so far
+ * (moved there after each read), and the count comes from the newlines and
+ * those last bytes (core/vma_counter.ts).
+ *
  * @example
  * readMapsCount("/proc/self/maps", Buffer.alloc(READ_BUFFER_BYTES));
  */
@@ -60,17 +74,21 @@ export function readMapsCount(path: string, buf: Buffer): MapsResult {
     const code = errnoCode(err) ?? "EUNKNOWN";
     return { kind: classifyErrno(code), code };
   }
-  const counter = new VmaCounter();
+  let newlines = 0;
   let bytes = 0;
+  let uid = 0;
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) return { kind: "error", code: st.isDirectory() ? "EISDIR" : NOT_REGULAR };
+    uid = st.uid;
     for (;;) {
-      const n = readSync(fd, buf, 0, buf.length, null);
+      const n = readSync(fd, buf, TAIL_BYTES, buf.length - TAIL_BYTES, null);
       if (n === 0) break;
       bytes += n;
-      counter.feed(buf, n);
-      if (counter.lines() > MAX_MAPS_LINES) return { kind: "error", code: TOO_LARGE };
+      newlines += countNewlines(buf, TAIL_BYTES, TAIL_BYTES + n);
+      const lines = newlines + (buf[TAIL_BYTES + n - 1] === NEWLINE ? 0 : 1);
+      if (lines > MAX_MAPS_LINES) return { kind: "error", code: TOO_LARGE };
+      buf.copyWithin(0, n, n + TAIL_BYTES);
     }
   } catch (err) {
     const code = errnoCode(err) ?? "EUNKNOWN";
@@ -79,7 +97,13 @@ export function readMapsCount(path: string, buf: Buffer): MapsResult {
     closeSync(fd);
   }
   if (bytes === 0) return { kind: "empty" };
-  return { kind: "ok", vmas: counter.count(), bytes };
+  const tail = Math.min(bytes, TAIL_BYTES);
+  return {
+    kind: "ok",
+    vmas: vmaCountOf(newlines, buf.subarray(TAIL_BYTES - tail, TAIL_BYTES)),
+    bytes,
+    uid,
+  };
 }
 
 export type MapsTextResult = { kind: "ok"; text: string } | MapsFailure;

@@ -1,16 +1,14 @@
 /**
  * Small reads of per-process files under a proc root: the pid list, cmdline,
- * comm, owner and kernel-thread flag.
+ * comm and kernel-thread flag.
  */
-import { closeSync, readdirSync, readlinkSync, readSync, statSync } from "node:fs";
+import { closeSync, readdirSync, readlinkSync, readSync } from "node:fs";
 import { parseCmdline } from "../core/app_name.ts";
+import { PID_MAX_LIMIT } from "../core/kernel_limits.ts";
 import { openRegular } from "../fs/read_regular.ts";
 
 /** include/linux/sched.h: PF_KTHREAD, "I am a kernel thread". */
 const PF_KTHREAD = 0x00200000;
-
-/** pid_max is at most 2^22 (include/linux/threads.h PID_MAX_LIMIT). */
-export const PID_MAX_LIMIT = 4_194_304;
 
 /**
  * Whether a /proc entry name is a pid as the kernel writes it: decimal, no
@@ -94,15 +92,6 @@ export function readComm(procfs: string, pid: number, buf: Buffer): string | und
   const bytes = readSmall(`${procfs}/${pid}/comm`, buf);
   const comm = bytes?.toString("utf8").replace(/\n$/, "");
   return comm ? comm : undefined;
-}
-
-/** The uid owning a process (the owner of its /proc directory), or undefined. */
-export function readUid(procfs: string, pid: number): number | undefined {
-  try {
-    return statSync(`${procfs}/${pid}`).uid;
-  } catch {
-    return undefined;
-  }
 }
 
 /**

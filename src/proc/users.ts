@@ -28,3 +28,26 @@ export function loadUsers(path = "/etc/passwd"): Map<number, string> {
     return new Map();
   }
 }
+
+/**
+ * The name of the user who ran vmaudit, to hide in reports: the real uid
+ * (SUDO_UID under sudo, else getuid()) looked up in /etc/passwd. Never from
+ * $USER, which cron, systemd and `env -i` leave unset (Bun's os.userInfo()
+ * then says "unknown") and which anyone can set. Undefined when the uid has
+ * no name there: then nothing is hidden, and the report says so.
+ *
+ * @example
+ * invokingUser({ SUDO_UID: "1000" }); // "ann", when /etc/passwd says uid 1000 is ann
+ */
+export function invokingUser(
+  env: Record<string, string | undefined>,
+  opts: { uid?: number; passwd?: string } = {},
+): string | undefined {
+  const sudo = env.SUDO_UID;
+  const uid =
+    sudo !== undefined && /^[0-9]{1,10}$/.test(sudo)
+      ? Number(sudo)
+      : (opts.uid ?? process.getuid?.());
+  if (uid === undefined) return undefined;
+  return loadUsers(opts.passwd).get(uid);
+}

@@ -1,67 +1,20 @@
 /**
  * Text and JSON renderings of a {@link ScanReport}. Pure: they return strings.
  */
-import type { Palette } from "../color.ts";
-import type { Headroom } from "../core/recommend.ts";
+
+import type { Palette } from "../render/color.ts";
+import { dosRiskWarning, renderRecommendation } from "../render/recommendation.ts";
 import { renderColumns } from "../render/table.ts";
 import { escapeControl } from "../render/terminal_text.ts";
 import { wrapLines } from "../render/text_width.ts";
-import { formatBytes, formatCount, formatPercent } from "../render/units.ts";
-import {
-  dosRiskWarning,
-  type RecommendationRow,
-  type ScanReport,
-  unreadableWarning,
-} from "./report.ts";
+import { formatBytes, formatCount } from "../render/units.ts";
+import { type ScanReport, unreadableWarning } from "./report.ts";
 
 /** Application names beyond this pad no column: they push their own row, or are cut on a terminal. */
 export const APP_COLUMN_MAX = 24;
 const USER_COLUMN_MAX = 12;
 
-/**
- * A free-percent coloured by level: green at 20% or more, yellow at 5% or
- * more, red below.
- */
-export function colourPercent(h: Headroom, p: Palette): string {
-  const text = formatPercent(h.freePercent);
-  return h.level === "ok" ? p.green(text) : h.level === "low" ? p.yellow(text) : p.red(text);
-}
-
-function headroomLine(label: string, h: Headroom, p: Palette): string {
-  return `    ${label.padEnd(12)} ${String(h.limit).padStart(10)}   free ${String(h.free).padStart(10)} (${colourPercent(h, p)})`;
-}
-
-/** The recommendation block for one row, shared by every report that recommends. */
-export function renderRecommendation(row: RecommendationRow, p: Palette): string {
-  const app = escapeControl(row.app ?? "");
-  const title =
-    row.basis === "top-process"
-      ? `For the top process (pid ${row.pid}, ${app}) at ${row.peak} VMAs:`
-      : row.basis === "recorded-peak"
-        ? `For the recorded peak of ${row.peak} VMAs (pid ${row.pid}, ${app}; --peaks):`
-        : row.basis === "watched-peak"
-          ? `For the peak of ${row.peak} VMAs seen while watching (pid ${row.pid}, ${app}):`
-          : `For the expected peak of ${row.peak} VMAs (--vma):`;
-  const lines = [`  ${title}`];
-  if (row.current) lines.push(headroomLine("current", row.current, p));
-  else lines.push("    current      unknown (vm.max_map_count could not be read)");
-  lines.push(headroomLine("recommended", row.recommended, p));
-  const r = row.recommendation;
-  const why =
-    r.reason === "kernel-default"
-      ? `${r.peak} x ${r.headroom} = ${r.raw} fits under the kernel default`
-      : r.reason === "reserved-range"
-        ? `${r.raw} rounds into 65531..65535, the ELF core-dump margin, so 65536`
-        : r.reason === "int-max"
-          ? `${r.raw} is above the largest value the sysctl takes, so ${r.limit}`
-          : `${r.peak} x ${r.headroom} = ${r.raw}, rounded up to a multiple of ${r.round}`;
-  lines.push(`    ${p.dim(`(${why})`)}`);
-  const dos = dosRiskWarning(row);
-  if (dos) lines.push(p.red(`    Warning: ${dos}`));
-  return lines.join("\n");
-}
-
-function anonymisationNote(report: ScanReport): string {
+function anonymizationNote(report: ScanReport): string {
   switch (report.anonymisation) {
     case "user":
       return "Your user name is shown as <user>; check the rest before you share this report.";
@@ -90,7 +43,7 @@ export function renderScanText(report: ScanReport, p: Palette, width?: number): 
   for (const w of report.warnings) if (!inPlace.has(w)) out.push(p.yellow(`Warning: ${t(w)}`));
   out.push(
     p.yellow(
-      `Note: command lines can contain secrets (tokens, passwords, URLs). ${anonymisationNote(report)}`,
+      `Note: command lines can contain secrets (tokens, passwords, URLs). ${anonymizationNote(report)}`,
     ),
     "",
   );

@@ -2,21 +2,14 @@
  * The pure half of a scan: from collected samples and kernel facts to the
  * report that every renderer (text, JSON, later Prometheus) reads.
  */
-import { type Anonymisation, anonymisationOf, anonymiser } from "../core/anonymise.ts";
-import { type AppKind, detectApp } from "../core/app_name.ts";
-import {
-  DEFAULT_VMA_OBJSIZE,
-  DOS_RISK_THRESHOLD,
-  type Headroom,
-  headroomUnder,
-  type Recommendation,
-  recommendLimit,
-  worstCaseKernelBytes,
-} from "../core/recommend.ts";
+import { type Anonymization, anonymizationOf, anonymizer } from "../core/anonymize.ts";
+import { type AppKind, hiddenAppOf } from "../core/app_name.ts";
+import { type RecommendationRow, recommendationFor } from "../core/recommend.ts";
+import type { PeakEntry } from "../peaks/peaks_file.ts";
+import type { Collected, Coverage } from "../proc/collect.ts";
 import type { SlabCache, SlabRead } from "../proc/kernel.ts";
-import { formatBytes, formatCount } from "../render/units.ts";
-import type { PeakEntry } from "../watch/peaks_file.ts";
-import type { Collected, Coverage, ProcessSample } from "./collect.ts";
+import { dosRiskWarning } from "../render/recommendation.ts";
+import { formatCount } from "../render/units.ts";
 
 export const SCAN_SCHEMA_VERSION = 1;
 
@@ -28,7 +21,7 @@ export interface ScanOptions {
   /** The largest VMA count expected for any process, if the user gave one. */
   vma: number | undefined;
   /** The invoking user's name, replaced by `<user>` in command lines. */
-  anonymiseUser: string | undefined;
+  anonymizeUser: string | undefined;
   /** The highest peak of a peaks file (`--peaks`), already read. */
   recordedPeak?: PeakEntry | undefined;
 }
@@ -58,31 +51,6 @@ export interface AppStats {
   mean: number;
   min: number;
   total: number;
-}
-
-export interface DosRisk {
-  /** limit x objsize: the kernel memory one process may pin. */
-  worstCaseBytes: number;
-  objsize: number;
-  objsizeSource: "slabinfo" | "assumed";
-}
-
-export interface RecommendationRow {
-  /**
-   * Where the peak comes from: the busiest process now, `--vma`, a peaks
-   * file (`--peaks`), or the peak seen by `watch` during its run.
-   */
-  basis: "top-process" | "expected-peak" | "recorded-peak" | "watched-peak";
-  /** The process the peak came from; null for --vma. */
-  pid: number | null;
-  app: string | null;
-  peak: number;
-  recommendation: Recommendation;
-  /** Room under the current limit; undefined when the limit is unknown. */
-  current: Headroom | undefined;
-  recommended: Headroom;
-  /** Set when the recommended limit is above 1048576, else null. */
-  dosRisk: DosRisk | null;
 }
 
 export interface ScanReport {
@@ -116,49 +84,14 @@ export interface ScanReport {
   coverage: Coverage;
   /** Whether the scan ran as root. */
   asRoot: boolean;
-  /** Whether the invoking user's name is shown as `<user>` (see core/anonymise.ts). */
-  anonymisation: Anonymisation;
+  /**
+   * Whether the invoking user's name is shown as `<user>` (see
+   * core/anonymize.ts). The one British spelling among the identifiers: it
+   * is a key of the published JSON (schema 1), so it stays as it was.
+   */
+  anonymisation: Anonymization;
   /** Every warning the text report prints, in the same words. */
   warnings: string[];
-}
-
-/** The application of a sample: from argv, else comm, else `[pid N]`. */
-export function appOf(sample: Pick<ProcessSample, "pid" | "argv" | "comm" | "exe">): {
-  name: string;
-  kind: AppKind;
-} {
-  if (sample.argv.length > 0 && sample.argv.some((a) => a !== ""))
-    return detectApp(sample.argv, sample.exe);
-  if (sample.comm) return { name: sample.comm, kind: "plain" };
-  return { name: `[pid ${sample.pid}]`, kind: "plain" };
-}
-
-/**
- * The application of a sample with the invoking user hidden: detected from
- * the argv after hiding (so a `python -c` label cut from it hides the name
- * too), then hidden again (comm).
- *
- * @example
- * hiddenAppOf({ pid: 1, argv: ["/home/ann/bot"], comm: undefined }, anonymiser("ann")).name; // "/home/<user>/bot"
- */
-export function hiddenAppOf(
-  sample: Pick<ProcessSample, "pid" | "argv" | "comm" | "exe">,
-  hide: (text: string) => string,
-): { name: string; kind: AppKind } {
-  const app = appOf({ ...sample, argv: sample.argv.map(hide) });
-  return { name: hide(app.name), kind: app.kind };
-}
-
-/**
- * The warning for a recommendation above 1048576, or undefined.
- *
- * @example
- * dosRiskWarning(row); // "The recommended 2000000 is above 1048576: ..."
- */
-export function dosRiskWarning(row: RecommendationRow): string | undefined {
-  const d = row.dosRisk;
-  if (!d) return undefined;
-  return `The recommended ${row.recommendation.limit} is above ${DOS_RISK_THRESHOLD}: it lets one process pin up to ${formatBytes(d.worstCaseBytes)} of unswappable kernel memory (${row.recommendation.limit} x ${d.objsize} bytes${d.objsizeSource === "assumed" ? ", object size assumed" : ""}), which the OOM killer does not see: a denial-of-service risk`;
 }
 
 /**
@@ -216,42 +149,6 @@ export function appStatistics(
 }
 
 /**
- * A recommendation row for one peak, with the room under the current and the
- * recommended limit and the DoS note above 1048576.
- */
-export function recommendationFor(
-  peak: number,
-  opts: {
-    headroom: number;
-    round: number;
-    maxMapCount: number | undefined;
-    objsize: number | undefined;
-  },
-  basis: RecommendationRow["basis"],
-  source?: { pid: number; app: string },
-): RecommendationRow {
-  const recommendation = recommendLimit({ peak, headroom: opts.headroom, round: opts.round });
-  const objsize = opts.objsize ?? DEFAULT_VMA_OBJSIZE;
-  return {
-    basis,
-    pid: source?.pid ?? null,
-    app: source?.app ?? null,
-    peak,
-    recommendation,
-    current: opts.maxMapCount === undefined ? undefined : headroomUnder(opts.maxMapCount, peak),
-    recommended: headroomUnder(recommendation.limit, peak),
-    dosRisk:
-      recommendation.limit > DOS_RISK_THRESHOLD
-        ? {
-            worstCaseBytes: worstCaseKernelBytes(recommendation.limit, objsize),
-            objsize,
-            objsizeSource: opts.objsize === undefined ? "assumed" : "slabinfo",
-          }
-        : null,
-  };
-}
-
-/**
  * Build the scan report.
  *
  * @example
@@ -264,7 +161,7 @@ export function buildScanReport(
   now: Date,
   warnings: string[] = [],
 ): ScanReport {
-  const hide = anonymiser(options.anonymiseUser);
+  const hide = anonymizer(options.anonymizeUser);
   const rows: ProcessRow[] = collected.samples.map((s) => {
     const app = hiddenAppOf(s, hide);
     const argv = s.argv.map(hide);
@@ -339,7 +236,7 @@ export function buildScanReport(
       : null,
     coverage: collected.coverage,
     asRoot: collected.asRoot,
-    anonymisation: anonymisationOf(options.anonymiseUser),
+    anonymisation: anonymizationOf(options.anonymizeUser),
     warnings: [
       ...warnings,
       ...recommendations.map(dosRiskWarning).filter((w) => w !== undefined),

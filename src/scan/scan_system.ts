@@ -1,10 +1,13 @@
 /**
  * One full scan: processes, kernel facts and the report. Commands that need a
- * fresh scan (scan, apply, stress, check) call this.
+ * fresh scan (scan, apply, stress, check) call this; those that need only the
+ * busiest process call `scanForBusiest` and `busiestOf`.
  */
+import { DEFAULT_HEADROOM, DEFAULT_ROUND } from "../core/recommend.ts";
+import type { BusiestProcess } from "../limit/guards.ts";
+import { highestPeak, readPeaksFile } from "../peaks/peaks_file.ts";
+import { collectProcesses, type ScanBuffers } from "../proc/collect.ts";
 import { readMaxMapCount, readVmaSlab } from "../proc/kernel.ts";
-import { highestPeak, readPeaksFile } from "../watch/peaks_file.ts";
-import { collectProcesses, type ScanBuffers } from "./collect.ts";
 import { buildScanReport, type ScanOptions, type ScanReport } from "./report.ts";
 
 export interface ScanSystemInput extends ScanOptions {
@@ -22,7 +25,7 @@ export interface ScanSystemInput extends ScanOptions {
  * Scan every process under `procfs` and build the report.
  *
  * @example
- * const report = scanSystem({ procfs: "/proc", top: 20, headroom: 1.5, round: 10000, vma: undefined, anonymiseUser: undefined });
+ * const report = scanSystem({ procfs: "/proc", top: 20, headroom: 1.5, round: 10000, vma: undefined, anonymizeUser: undefined });
  */
 export function scanSystem(input: ScanSystemInput): ScanReport {
   // Read the peaks file first: a bad file fails before the walk.
@@ -40,4 +43,50 @@ export function scanSystem(input: ScanSystemInput): ScanReport {
     new Date(),
     input.warnings ?? [],
   );
+}
+
+/** The recommendation settings a command passes on to a scan: --headroom, --round, --vma, --peaks. */
+export type RecommendSettings = Pick<ScanSystemInput, "headroom" | "round" | "vma" | "peaks">;
+
+/**
+ * A scan with the default recommendation settings that lists only the
+ * busiest process: what the guards, `check` and `stress` need.
+ *
+ * @example
+ * busiestOf(scanForBusiest("/proc"))?.vmas;
+ */
+export function scanForBusiest(
+  procfs: string,
+  extra: Pick<ScanSystemInput, "anonymizeUser" | "leaveOut"> = { anonymizeUser: undefined },
+): ScanReport {
+  return scanSystem({
+    procfs,
+    top: 1,
+    headroom: DEFAULT_HEADROOM,
+    round: DEFAULT_ROUND,
+    vma: undefined,
+    ...extra,
+  });
+}
+
+/**
+ * The process with the most VMAs in a scan, or undefined when none was read.
+ *
+ * @example
+ * busiestOf(report); // { pid: 1234, app: "java", vmas: 54321 }
+ */
+export function busiestOf(report: ScanReport): BusiestProcess | undefined {
+  const top = report.topProcesses[0];
+  return top ? { pid: top.pid, app: top.app, vmas: top.vmas } : undefined;
+}
+
+/**
+ * The busiest process now, from a fresh scan: what the below-peak guard
+ * compares a new limit with.
+ *
+ * @example
+ * findBusiest("/proc")?.pid;
+ */
+export function findBusiest(procfs: string): BusiestProcess | undefined {
+  return busiestOf(scanForBusiest(procfs));
 }

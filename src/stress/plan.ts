@@ -1,17 +1,15 @@
 /**
- * The pure half of `vmaudit stress`: flags to a plan, checkpoint counts, the
- * kernel's refusal rule and the verdict. No I/O.
+ * The pure half of `vmaudit stress`: its settings, checkpoint counts, the
+ * kernel's refusal rule, the verdict and the exit code. No I/O, and no argv:
+ * the command table parses the flags (src/commands/stress.ts).
  */
-import type { OptionValues } from "../cli/command.ts";
-import { stringOption } from "../cli/parse.ts";
-import { parseDecimal, parsePositiveInt } from "../cli/values.ts";
+import { ENOMEM } from "../../stress/contract.ts";
 import {
   DEFAULT_HEADROOM,
   DEFAULT_ROUND,
   type Recommendation,
   recommendLimit,
 } from "../core/recommend.ts";
-import { UsageError } from "../errors.ts";
 
 /** Above this, --target and --limit need --force (kernel memory pinned). */
 export const STRESS_FORCE_THRESHOLD = 2_000_000;
@@ -19,8 +17,6 @@ export const DEFAULT_CHECKPOINT_PERCENTS = [10, 25, 50, 100];
 export const DEFAULT_REPEAT = 5;
 export const MAX_REPEAT = 1000;
 export const DEFAULT_TIME_LIMIT_SECONDS = 600;
-/** include/uapi/asm-generic/errno-base.h */
-export const ENOMEM = 12;
 
 export interface StressOptions {
   target: number;
@@ -35,28 +31,6 @@ export interface StressOptions {
 }
 
 /**
- * Parse a --checkpoints list of percentages such as `10,25,50`. 100 is
- * always added: the full scan and the slab reading happen at the target.
- *
- * @example
- * parseCheckpointPercents("50,10"); // [10, 50, 100]
- */
-export function parseCheckpointPercents(raw: string): number[] {
-  const parts = raw.split(",").map((p) => p.trim().replace(/%$/, ""));
-  const values = parts.map((p) => {
-    const v = parseDecimal("--checkpoints", p, "stress");
-    if (v <= 0 || v > 100) {
-      throw new UsageError(
-        `Cannot use --checkpoints "${raw}": expected percentages above 0 and at most 100, such as 10,25,50`,
-        "stress",
-      );
-    }
-    return v;
-  });
-  return [...new Set([...values, 100])].sort((a, b) => a - b);
-}
-
-/**
  * The created counts at which the worker pauses: ceil(target x percent),
  * at least 1, without repeats, ending at the target.
  *
@@ -66,41 +40,6 @@ export function parseCheckpointPercents(raw: string): number[] {
 export function checkpointCounts(target: number, percents: number[]): number[] {
   const counts = percents.map((p) => Math.max(1, Math.min(target, Math.ceil((target * p) / 100))));
   return [...new Set([...counts, target])].sort((a, b) => a - b);
-}
-
-/**
- * argv values to stress options. Throws a UsageError for a bad value.
- *
- * @example
- * parseStressOptions({ target: "100000", limit: "120000" }).limit; // 120000
- */
-export function parseStressOptions(values: OptionValues): StressOptions {
-  const t = stringOption(values, "target");
-  if (t === undefined) {
-    throw new UsageError("Missing --target N: how many VMAs the worker should create", "stress");
-  }
-  const target = parsePositiveInt("--target", t, { command: "stress" });
-  const l = stringOption(values, "limit");
-  const limit = l === undefined ? undefined : parsePositiveInt("--limit", l, { command: "stress" });
-  const c = stringOption(values, "checkpoints");
-  const r = stringOption(values, "repeat");
-  const tl = stringOption(values, "time-limit");
-  return {
-    target,
-    limit,
-    checkpointPercents: c === undefined ? DEFAULT_CHECKPOINT_PERCENTS : parseCheckpointPercents(c),
-    repeat:
-      r === undefined
-        ? DEFAULT_REPEAT
-        : parsePositiveInt("--repeat", r, { command: "stress", max: MAX_REPEAT }),
-    limitCheck: values["no-limit-check"] !== true,
-    force: values.force === true,
-    timeLimitSeconds:
-      tl === undefined
-        ? DEFAULT_TIME_LIMIT_SECONDS
-        : parsePositiveInt("--time-limit", tl, { command: "stress", max: 86_400 }),
-    json: values.json === true,
-  };
 }
 
 export interface LimitVerdict {

@@ -2,11 +2,12 @@
  * `vmaudit stress` output: the text report, the JSON document and the
  * progress bar. Pure.
  */
-import type { Palette } from "../color.ts";
+import { ENOMEM } from "../../stress/contract.ts";
+import type { Palette } from "../render/color.ts";
 import { renderTable } from "../render/table.ts";
 import { escapeControl } from "../render/terminal_text.ts";
 import { formatBytes, formatCount } from "../render/units.ts";
-import type { StressReport } from "./harness.ts";
+import type { StressReport } from "./report.ts";
 
 const CHART_WIDTH = 30;
 
@@ -111,7 +112,7 @@ export function renderStressText(r: StressReport, p: Palette): string {
   if (!lc) {
     out.push("Limit check: skipped (--no-limit-check)");
   } else {
-    const how = lc.errno === 12 ? "ENOMEM" : `errno ${lc.errno}`;
+    const how = lc.errno === ENOMEM ? "ENOMEM" : `errno ${lc.errno}`;
     out.push(
       `Limit check: mmap refused at ${int(lc.observedPeak)} VMAs (${how}); the kernel's rule says limit + 1 = ${int(lc.expectedPeak)}`,
     );

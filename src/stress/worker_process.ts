@@ -9,8 +9,9 @@ import {
   parseMessage,
   WORKER_COMMAND,
   type WorkerMessage,
-} from "../../stress/protocol.ts";
-import type { WorkerPlan } from "../../stress/worker.ts";
+  type WorkerPlan,
+  workerArgs,
+} from "../../stress/contract.ts";
 
 /**
  * The argv that starts the worker. Compiled, `process.execPath` is vmaudit
@@ -24,17 +25,7 @@ export function workerArgv(plan: WorkerPlan, executable?: string): string[] {
   // Compiled binaries run their entry from Bun's embedded filesystem.
   const compiled = Bun.main.startsWith("/$bunfs/") || Bun.main.startsWith("B:/~BUN/");
   const entry = compiled || executable ? [] : [join(import.meta.dir, "..", "..", "main.ts")];
-  const args = [
-    "--target",
-    String(plan.target),
-    "--checkpoints",
-    plan.checkpoints.join(","),
-    "--time-limit",
-    String(plan.timeLimitSeconds),
-  ];
-  if (plan.limitCheck) args.push("--limit-check");
-  if (plan.parentPid !== undefined) args.push("--parent", String(plan.parentPid));
-  return [executable ?? process.execPath, ...entry, WORKER_COMMAND, ...args];
+  return [executable ?? process.execPath, ...entry, WORKER_COMMAND, ...workerArgs(plan)];
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import { chmodSync, mkdirSync, readFileSync, unlinkSync } from "node:fs";
 import { dirname } from "node:path";
-import { EXIT_FAILURE, ExitError, errnoCode, UsageError } from "../errors.ts";
+import { EXIT_FAILURE, ExitError, errnoCode } from "../errors.ts";
 import {
   assertRegularOrAbsent,
   assertWritable,
@@ -13,6 +13,7 @@ import {
 } from "../fs/atomic_write.ts";
 import { resolveInRoot, withRoot } from "../fs/root_path.ts";
 import { VERSION } from "../version.ts";
+import { CONF_DIR } from "./conf_name.ts";
 import {
   byteString,
   bytesOf,
@@ -22,29 +23,8 @@ import {
 } from "./config.ts";
 import { kernelParseMaxMapCount } from "./kernel_int.ts";
 
-/** The directory vmaudit writes to: /etc wins over /run and /usr for a file of the same name. */
-export const CONF_DIR = "/etc/sysctl.d";
-export const DEFAULT_CONF_NAME = "90-vm_max_map_count.conf";
 /** The first line of every file vmaudit writes; `--reset` removes only files that start with it. */
 export const HEADER_MARK = "# Written by vmaudit";
-
-/**
- * Check a `--file` name: a plain `*.conf` name, since both tools read only
- * `*.conf` files and skip hidden ones.
- *
- * @example
- * validateConfName("95-games.conf"); // "95-games.conf"
- * validateConfName("../x.conf"); // throws UsageError
- */
-export function validateConfName(name: string, command = "apply"): string {
-  if (!/^[A-Za-z0-9_@+-][A-Za-z0-9._@+~-]*\.conf$/.test(name)) {
-    throw new UsageError(
-      `Cannot use --file "${name}": expected a file name in ${CONF_DIR} ending in .conf, such as ${DEFAULT_CONF_NAME}`,
-      command,
-    );
-  }
-  return name;
-}
 
 /** The target-system path of a config name. */
 export function confPath(name: string): string {

@@ -24,7 +24,7 @@
  * - the kernel refuses some writes; then the previous value stays.
  * Checked against both real tools by test/sysctl_differential.test.ts.
  */
-import { KERNEL_DEFAULT_LIMIT } from "../core/recommend.ts";
+import { KERNEL_DEFAULT_LIMIT } from "../core/kernel_limits.ts";
 import {
   type ByteString,
   byteString,

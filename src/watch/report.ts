@@ -1,14 +1,14 @@
 /**
  * The peak report `watch` prints on exit, and its renderings. Pure.
  */
-import type { Palette } from "../color.ts";
+import { type RecommendationRow, recommendationFor } from "../core/recommend.ts";
+import { type PeakEntry, type PeaksFile, renderPeaksFile } from "../peaks/peaks_file.ts";
+import type { Palette } from "../render/color.ts";
+import { renderRecommendation } from "../render/recommendation.ts";
 import { type Column, renderColumns } from "../render/table.ts";
 import { escapeControl } from "../render/terminal_text.ts";
 import { wrapLines } from "../render/text_width.ts";
 import { formatCount } from "../render/units.ts";
-import { renderRecommendation } from "../scan/render.ts";
-import { type RecommendationRow, recommendationFor } from "../scan/report.ts";
-import { type PeakEntry, type PeaksFile, renderPeaksFile } from "./peaks_file.ts";
 import type { PeakTracker, ProcessPeak, SampleCost } from "./tracker.ts";
 
 export const WATCH_SCHEMA_VERSION = 1;

@@ -1,7 +1,7 @@
 /**
  * Peak tracking for `vmaudit watch`. Pure: feed it samples, read the peaks.
  */
-import type { PeakEntry } from "./peaks_file.ts";
+import type { PeakEntry } from "../peaks/peaks_file.ts";
 
 export interface ObservedProcess {
   pid: number;

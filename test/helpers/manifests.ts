@@ -53,7 +53,7 @@ export function exporterContainer(ds: Manifest = daemonSet()): Manifest {
 
 /**
  * The capabilities the exporter adds after dropping ALL: the set
- * test/image.test.ts proves to be the smallest that reads every process.
+ * test/e2e/image.test.ts proves to be the smallest that reads every process.
  */
 export function exporterCapabilities(ds: Manifest = daemonSet()): string[] {
   const caps = exporterContainer(ds).securityContext?.capabilities;

@@ -1,0 +1,220 @@
+/**
+ * The systemd units in packaging/systemd/ before they are packaged: the README
+ * shows them as they are, `systemd-analyze verify` accepts them, the security
+ * score is the README's, the command in ExecStart= works, and the capability
+ * bounding set is exactly what a full scan needs (proved with setpriv, which
+ * limits root's capabilities the way CapabilityBoundingSet= does).
+ * The installed units are tested under a real systemd in
+ * test/release/deb_install.release.ts.
+ */
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { shippedUnits } from "../../scripts/package_meta.ts";
+import { BINARY, binary, REPO, rootTest } from "../helpers/env.ts";
+import { parsePromText } from "../helpers/prom_text.ts";
+
+const UNITS = join(REPO, "packaging", "systemd");
+const SERVICE = "vmaudit-textfile.service";
+const TIMER = "vmaudit-textfile.timer";
+const dir = mkdtempSync(join(tmpdir(), "vmaudit-units-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const unitText = (name: string) => readFileSync(join(UNITS, name), "utf8");
+
+/** The values of `key=` in a unit, in order (comments and sections ignored). */
+function directive(text: string, key: string): string[] {
+  return text
+    .split("\n")
+    .filter((l) => l.startsWith(`${key}=`))
+    .map((l) => l.slice(key.length + 1));
+}
+
+function run(cmd: string[], env: Record<string, string> = {}) {
+  const p = Bun.spawnSync(cmd, {
+    env: { ...process.env, NO_COLOR: "1", SYSTEMD_COLORS: "0", ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  return { code: p.exitCode ?? -1, stdout: p.stdout.toString(), stderr: p.stderr.toString() };
+}
+
+/** The service's ExecStart= as argv. */
+const execStart = (): string[] => (directive(unitText(SERVICE), "ExecStart")[0] ?? "").split(" ");
+
+describe("README", () => {
+  const readme = readFileSync(join(REPO, "README.md"), "utf8");
+  for (const name of [SERVICE, TIMER]) {
+    test(`shows ${name} exactly as the package installs it`, () => {
+      const marker = `\`\`\`ini\n# /usr/lib/systemd/system/${name}\n`;
+      const at = readme.indexOf(marker);
+      expect(at).toBeGreaterThan(-1);
+      const body = readme.slice(at + marker.length, readme.indexOf("```", at + marker.length));
+      expect(body).toBe(unitText(name));
+    });
+  }
+
+  test("reports the score systemd-analyze security gives the service now", () => {
+    const r = run([
+      "systemd-analyze",
+      "security",
+      "--offline=yes",
+      "--no-pager",
+      join(UNITS, SERVICE),
+    ]);
+    const score = /Overall exposure level for \S+: (\d+\.\d+) (\S+)/.exec(r.stdout);
+    expect(score).not.toBeNull();
+    console.log(`systemd-analyze security ${SERVICE}: ${score?.[1]} ${score?.[2]}`);
+    expect(readme).toContain(`| \`${SERVICE}\` | ${score?.[1]} ${score?.[2]} |`);
+  });
+});
+
+describe(SERVICE, () => {
+  test("systemd-analyze verify accepts it and its timer (ExecStart= pointed at dist/vmaudit)", () => {
+    // Before installation /usr/bin/vmaudit does not exist, and verify checks
+    // that it is executable; only that path is changed here.
+    const service = unitText(SERVICE).replace(
+      /^ExecStart=\/usr\/bin\/vmaudit /m,
+      `ExecStart=${binary()} `,
+    );
+    expect(service).not.toBe(unitText(SERVICE));
+    writeFileSync(join(dir, SERVICE), service);
+    writeFileSync(join(dir, TIMER), unitText(TIMER));
+    const r = run(["systemd-analyze", "verify", "--man=no", join(dir, SERVICE), join(dir, TIMER)]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+  });
+
+  test("may write only the folder of the file it writes", () => {
+    const argv = execStart();
+    expect(argv[0]).toBe("/usr/bin/vmaudit");
+    const file = argv[argv.indexOf("--prometheus") + 1] as string;
+    expect(directive(unitText(SERVICE), "ReadWritePaths")).toEqual([`-${dirname(file)}`]);
+    expect(directive(unitText(SERVICE), "ProtectSystem")).toEqual(["strict"]);
+  });
+
+  rootTest(
+    "its ExecStart= command writes a metrics file promtool accepts, mode 0644 under UMask=0077",
+    () => {
+      const argv = execStart();
+      const i = argv.indexOf("--prometheus");
+      const out = join(dir, "vmaudit.prom");
+      const args = [...argv.slice(1, i + 1), out, ...argv.slice(i + 2)];
+      const umask = process.umask(0o077);
+      let r: ReturnType<typeof run>;
+      try {
+        r = run([BINARY, ...args]);
+      } finally {
+        process.umask(umask);
+      }
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe("");
+      expect(statSync(out).mode & 0o777).toBe(0o644);
+      const check = Bun.spawnSync(["promtool", "check", "metrics"], {
+        stdin: readFileSync(out),
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      expect(check.stderr.toString() + check.stdout.toString()).toBe("");
+      expect(check.exitCode).toBe(0);
+      expect(
+        parsePromText(readFileSync(out, "utf8")).some(
+          (s) => s.name === "vmaudit_processes_unreadable",
+        ),
+      ).toBe(true);
+    },
+  );
+
+  test("every shipped unit is in packaging/systemd, and only the exporter unit has a placeholder", () => {
+    for (const u of shippedUnits({ exporter: true })) {
+      const text = unitText(u.name);
+      expect([u.name, /^\[Install\]$/m.test(text)]).toEqual([u.name, u.installable]);
+      expect([u.name, /@[A-Z_]+@/.test(text.replace(/^#.*$/gm, ""))]).toEqual([
+        u.name,
+        u.name === "vmaudit-exporter.service",
+      ]);
+    }
+    expect(unitText("vmaudit-exporter.service")).toStartWith("# NOT SHIPPED YET.");
+  });
+});
+
+/** The capabilities of CapabilityBoundingSet=, as setpriv names them. */
+function boundingSet(): string[] {
+  const values = directive(unitText(SERVICE), "CapabilityBoundingSet");
+  expect(values).toHaveLength(1);
+  return (values[0] as string)
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((c) => c.replace(/^CAP_/, "").toLowerCase());
+}
+
+interface Coverage {
+  unreadable: number;
+  seen: number;
+}
+
+/** `vmaudit scan --json` as root with only `caps` (undefined: all of root's). */
+function scanWith(caps: string[] | undefined): Coverage {
+  const prefix =
+    caps === undefined
+      ? []
+      : [
+          "setpriv",
+          "--inh-caps=-all",
+          "--ambient-caps=-all",
+          `--bounding-set=-all${caps.map((c) => `,+${c}`).join("")}`,
+          "--no-new-privs",
+        ];
+  const r = run([...prefix, BINARY, "scan", "--json", "--top", "1"]);
+  expect(r.code).toBe(0);
+  const report = JSON.parse(r.stdout);
+  return { unreadable: report.coverage.unreadable, seen: report.coverage.seen };
+}
+
+describe("CapabilityBoundingSet=", () => {
+  rootTest(
+    "with only its capabilities, root's scan reads every process a full root scan reads",
+    () => {
+      binary();
+      // A process of another user: without CAP_SYS_PTRACE its maps are closed.
+      const other = Bun.spawn([
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "sleep",
+        "60",
+      ]);
+      try {
+        Bun.sleepSync(100);
+        const caps = boundingSet();
+        expect(caps).toEqual(["sys_ptrace"]);
+        const full = scanWith(undefined);
+        const unit = scanWith(caps);
+        const none = scanWith([]);
+        console.log(
+          `unreadable processes: all of root's capabilities ${full.unreadable}/${full.seen}, ` +
+            `the unit's (${caps.join(",")}) ${unit.unreadable}/${unit.seen}, none ${none.unreadable}/${none.seen}`,
+        );
+        expect(unit.unreadable).toBe(full.unreadable);
+        // Without it, at least the other user's process and root's own
+        // processes with more capabilities (security/commoncap.c) are closed.
+        expect(none.unreadable).toBeGreaterThanOrEqual(full.unreadable + 2);
+        // Each capability of the set is needed: leaving any one out loses processes.
+        for (const cap of caps) {
+          const without = scanWith(caps.filter((c) => c !== cap));
+          expect([cap, without.unreadable > full.unreadable]).toEqual([cap, true]);
+        }
+        // The DAC capabilities do not stand in for it.
+        expect(scanWith(["dac_override", "dac_read_search"]).unreadable).toBeGreaterThan(
+          full.unreadable,
+        );
+      } finally {
+        other.kill();
+      }
+    },
+    30_000,
+  );
+});
