@@ -8,48 +8,21 @@ import {
   chmodSync,
   chownSync,
   existsSync,
-  lchownSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
-  symlinkSync,
-  writeFileSync,
 } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { rootTest, runBinary } from "../helpers/env.ts";
+import { linkTree, NOBODY } from "../helpers/link_tree.ts";
 
-const NOBODY = 65534;
 const temps: string[] = [];
 afterEach(() => {
   for (const d of temps.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-/**
- * A /tmp-like base (1777) holding: `victim/` (root's folder that must never
- * be written), `real/sub/`, and links. `link(name, target, uid)` makes one
- * owned by `uid`.
- */
-function tree() {
-  const base = mkdtempSync(join(tmpdir(), "vmaudit-write-"));
-  temps.push(base);
-  chmodSync(base, 0o1777);
-  mkdirSync(join(base, "victim", "sub"), { recursive: true });
-  mkdirSync(join(base, "real", "sub"), { recursive: true });
-  writeFileSync(join(base, "file"), "x\n");
-  return {
-    base,
-    link(name: string, target: string, uid = 0): string {
-      const p = join(base, name);
-      symlinkSync(target, p);
-      lchownSync(p, uid, uid);
-      return p;
-    },
-    victimEntries: () => readdirSync(join(base, "victim")).sort(),
-  };
-}
+const tree = () => linkTree(temps);
 
 describe("the binary: --prometheus and watch --save refuse a planted folder link", () => {
   rootTest(
