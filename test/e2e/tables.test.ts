@@ -6,19 +6,24 @@
  * stays whole.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Subprocess } from "bun";
 import { cellWidth } from "../../src/render/text_width.ts";
 import { runBinary } from "../helpers/env.ts";
-import { readFirstLine } from "../helpers/holder.ts";
-import { buildLayoutWorker, removeLayoutBuild } from "../helpers/layout_worker.ts";
+import {
+  type LayoutWorker,
+  layoutArgs,
+  removeLayoutBuild,
+  spawnLayoutWorker,
+} from "../helpers/layout_worker.ts";
 import { runInPty } from "../helpers/pty.ts";
 
 const LONG_DIR = `/tmp/${"a-rather-long-dir-".repeat(15)}`;
 const ARGV0 = `${LONG_DIR}/dist/vmaudit`;
-const ARGS = ["40", "0", "0", "0", "0", "/dev/null"];
+const LAYOUT = { anon: 40, protNone: 0, fileMaps: 0, shared: 0, threads: 0 };
+const FILE = "/dev/null";
+const ARGS = layoutArgs(LAYOUT, FILE);
 const COMMAND_LINE = [ARGV0, ...ARGS].join(" ");
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: terminal control sequences are stripped to measure
@@ -43,26 +48,16 @@ function widest(output: string): { width: number; line: string } {
 }
 
 let dir: string;
-let worker: Subprocess<"pipe", "pipe", "inherit"> | undefined;
+let worker: LayoutWorker | undefined;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "vmaudit-tables-"));
   chmodSync(dir, 0o755);
-  const exe = join(dir, "w");
-  copyFileSync(buildLayoutWorker().binary, exe);
-  worker = Bun.spawn([exe, ...ARGS], {
-    argv0: ARGV0,
-    stdin: "pipe",
-    stdout: "pipe",
-    stderr: "inherit",
-  });
-  if ((await readFirstLine(worker.stdout)).trim() !== "ready") throw new Error("worker failed");
+  worker = await spawnLayoutWorker(LAYOUT, { exe: join(dir, "w"), argv0: ARGV0, file: FILE });
 });
 
 afterAll(async () => {
-  worker?.stdin.end();
-  worker?.kill();
-  await worker?.exited;
+  await worker?.stop();
   rmSync(dir, { recursive: true, force: true });
   removeLayoutBuild();
 });

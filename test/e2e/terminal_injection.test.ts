@@ -6,13 +6,15 @@
  * pass them to the terminal raw; JSON and Prometheus must keep them exactly.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Subprocess } from "bun";
 import { readLimit, rootTest, runBinary } from "../helpers/env.ts";
-import { readFirstLine } from "../helpers/holder.ts";
-import { buildLayoutWorker, removeLayoutBuild } from "../helpers/layout_worker.ts";
+import {
+  type LayoutWorker,
+  removeLayoutBuild,
+  spawnLayoutWorker,
+} from "../helpers/layout_worker.ts";
 import { parsePromText } from "../helpers/prom_text.ts";
 import { runInPty } from "../helpers/pty.ts";
 
@@ -39,7 +41,7 @@ function expectSafe(text: string): void {
 }
 
 let dir: string;
-let worker: Subprocess<"pipe", "pipe", "inherit"> | undefined;
+let worker: LayoutWorker | undefined;
 let exe: string;
 let data: string;
 
@@ -47,22 +49,15 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "vmaudit-hostile-"));
   exe = join(dir, `w${HOSTILE}`);
   data = join(dir, `f${HOSTILE}.bin`);
-  copyFileSync(buildLayoutWorker().binary, exe);
   writeFileSync(data, Buffer.alloc(4096, 1));
-  worker = Bun.spawn([exe, String(VMAS), "0", "1", "0", "0", data], {
-    argv0: ARGV0,
-    stdin: "pipe",
-    stdout: "pipe",
-    stderr: "inherit",
-  });
-  const line = await readFirstLine(worker.stdout);
-  if (line.trim() !== "ready") throw new Error(`hostile worker failed: ${line}`);
+  worker = await spawnLayoutWorker(
+    { anon: VMAS, protNone: 0, fileMaps: 1, shared: 0, threads: 0 },
+    { exe, argv0: ARGV0, file: data },
+  );
 });
 
 afterAll(async () => {
-  worker?.stdin.end();
-  worker?.kill();
-  await worker?.exited;
+  await worker?.stop();
   rmSync(dir, { recursive: true, force: true });
   removeLayoutBuild();
 });

@@ -5,7 +5,7 @@
  * Bun runtime's own mappings and threads vary from run to run, and the
  * inspect tests need every group exact.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
@@ -51,20 +51,33 @@ export function removeLayoutBuild(): void {
   built = undefined;
 }
 
-export async function spawnLayoutWorker(layout: Layout): Promise<LayoutWorker> {
+/** The worker's arguments: the layout's counts, then the file to map. */
+export function layoutArgs(layout: Layout, file: string): string[] {
+  const { anon, protNone, fileMaps, shared, threads } = layout;
+  return [anon, protNone, fileMaps, shared, threads].map(String).concat(file);
+}
+
+/**
+ * Start a worker with `layout` and wait until it is ready. `exe` runs a copy
+ * of the worker under that path (its name becomes comm and a maps line),
+ * `argv0` sets what /proc/PID/cmdline shows first, `file` replaces the file
+ * it maps.
+ */
+export async function spawnLayoutWorker(
+  layout: Layout,
+  opts: { exe?: string; argv0?: string; file?: string } = {},
+): Promise<LayoutWorker> {
   const { dir, binary } = buildLayoutWorker();
-  const file = join(dir, "data.bin");
+  const file = opts.file ?? join(dir, "data.bin");
+  if (opts.exe) copyFileSync(binary, opts.exe);
   const child: Subprocess<"pipe", "pipe", "inherit"> = Bun.spawn(
-    [
-      binary,
-      String(layout.anon),
-      String(layout.protNone),
-      String(layout.fileMaps),
-      String(layout.shared),
-      String(layout.threads),
-      file,
-    ],
-    { stdin: "pipe", stdout: "pipe", stderr: "inherit" },
+    [opts.exe ?? binary, ...layoutArgs(layout, file)],
+    {
+      ...(opts.argv0 ? { argv0: opts.argv0 } : {}),
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "inherit",
+    },
   );
   const text = await readFirstLine(child.stdout);
   if (text.trim() !== "ready") {
