@@ -186,9 +186,9 @@ export function applyFloor(input: ApplyInput & { atLeast: number }): ApplyResult
   const ownPath = withRoot(input.root, confPath(input.file));
   const warnings: string[] = [];
   if (action === "not-written") {
-    const was = lowered.map((r) => `${before[r].value} with ${READER_NAME[r]}`).join(", ");
+    const now = lowered.map((r) => before[r].value).join(" and ");
     warnings.push(
-      `${ownPath} was not written: ${floor} there would lower the value at boot of ${names(lowered)} (now ${was}) and still leave ${names(overrides.map((o) => o.reader))} below ${floor}`,
+      `${ownPath} was not written: ${floor} there would lower what ${names(lowered)} ${lowered.length > 1 ? "give" : "gives"} at boot (${now}) and still leave ${names(overrides.map((o) => o.reader))} below ${floor}`,
     );
   }
   if (!input.persist && boot[bootReader].value < floor) {

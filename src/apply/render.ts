@@ -79,10 +79,15 @@ export function overrideError(result: ApplyResult): { message: string; hint: str
   const first = result.overrides[0];
   const floor = result.source === "at-least";
   const winner = t(first?.winner?.path ?? "another file");
+  const who = READER_NAME[first?.reader ?? "systemd"];
+  const setBy = first?.winner ? `${winner} sets it` : "no file sets it";
+  // A floor that left vmaudit's file alone has nothing overridden: say what holds the value down.
   const message =
-    floor && !first?.winner
-      ? `vm.max_map_count at boot stays below --at-least ${result.value}: ${READER_NAME[first?.reader ?? "systemd"]} gives ${first?.value}, and no file sets it`
-      : `Another sysctl config overrides ${t(result.file.path)}: ${winner} sets vm.max_map_count = ${first?.value} at boot, ${floor ? `below --at-least ${result.value}` : `not ${result.value}`}`;
+    floor && result.file.action === "not-written"
+      ? `${t(result.file.path)} was not written, and ${who} gives ${first?.value} at boot, below --at-least ${result.value}: ${setBy}`
+      : floor && !first?.winner
+        ? `vm.max_map_count at boot stays below --at-least ${result.value}: ${who} gives ${first?.value}, and no file sets it`
+        : `Another sysctl config overrides ${t(result.file.path)}: ${winner} sets vm.max_map_count = ${first?.value} at boot, ${floor ? `below --at-least ${result.value}` : `not ${result.value}`}`;
   const fixes: string[] = [];
   if (result.suggestedFile) {
     fixes.push(

@@ -466,12 +466,12 @@ describe("apply --at-least --persist on fixture trees (fake live value, private 
     const r = persistRun(root, procfs);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(
-      `vmaudit: Another sysctl config overrides ${OURS}: /etc/sysctl.conf sets vm.max_map_count = 65530 at boot, below --at-least 262144\nTo fix it: remove vm.max_map_count from /etc/sysctl.conf (sysctl --system reads it last); or change /etc/sysctl.conf itself\n`,
+      `vmaudit: ${OURS} was not written, and sysctl --system gives 65530 at boot, below --at-least 262144: /etc/sysctl.conf sets it\nTo fix it: remove vm.max_map_count from /etc/sysctl.conf (sysctl --system reads it last); or change /etc/sysctl.conf itself\n`,
     );
     const j = JSON.parse(r.stdout);
     expect([j.changed, j.file.action, j.suggestedFile]).toEqual([false, "not-written", null]);
     expect(j.warnings).toEqual([
-      `${OURS} was not written: 262144 there would lower the value at boot of systemd-sysctl (now 1048576 with systemd-sysctl) and still leave sysctl --system below 262144`,
+      `${OURS} was not written: 262144 there would lower what systemd-sysctl gives at boot (1048576) and still leave sysctl --system below 262144`,
     ]);
     expect(snapshot(root)).toEqual(before);
   });

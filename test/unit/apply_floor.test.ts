@@ -250,7 +250,7 @@ describe("the floor's messages", () => {
     expect(r.overrides).toEqual([]);
     expect(overrideError(r)).toBeUndefined();
   });
-  test("a tool no file sets says so instead of naming a file", () => {
+  test("a file the floor left alone, and a tool no file sets, are said as they are", () => {
     const file = {
       path: `/etc/sysctl.d/${OURS}`,
       action: "not-written" as const,
@@ -259,6 +259,10 @@ describe("the floor's messages", () => {
     };
     const r = floorResult({ file }, {});
     expect(overrideError(r)?.message).toBe(
+      `/etc/sysctl.d/${OURS} was not written, and systemd-sysctl gives 65530 at boot, below --at-least 262144: no file sets it`,
+    );
+    const written = floorResult({ file: { ...file, action: "write" } }, {});
+    expect(overrideError(written)?.message).toBe(
       "vm.max_map_count at boot stays below --at-least 262144: systemd-sysctl gives 65530, and no file sets it",
     );
     expect(floorLines(r.overrides, 262144)[0]).toBe(
