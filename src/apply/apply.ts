@@ -67,10 +67,18 @@ export interface ApplyInput {
   dryRun: boolean;
   force: boolean;
   reset: boolean;
+  /** `--at-least N`: raise to N, never lower (src/apply/floor.ts); undefined otherwise. */
+  atLeast?: number;
   now?: Date;
 }
 
-export type FileAction = "write" | "unchanged" | "remove" | "absent";
+/**
+ * What happened to vmaudit's file. A floor (`--at-least`) adds two: the
+ * value at boot is already at least the floor (`not-needed`), or writing
+ * the file would lower what another tool gives at boot while a tool stays
+ * below the floor anyway (`not-written`).
+ */
+export type FileAction = "write" | "unchanged" | "remove" | "absent" | "not-needed" | "not-written";
 
 export interface ApplyResult {
   schemaVersion: typeof APPLY_SCHEMA_VERSION;
@@ -78,10 +86,10 @@ export interface ApplyResult {
   dryRun: boolean;
   /** Whether anything changed (or, with --dry-run, would change): Ansible's "changed". */
   changed: boolean;
-  /** The live value set (or that would be set). */
+  /** The live value set (or that would be set); with `--at-least`, the floor. */
   value: number;
-  /** Where the value came from. */
-  source: "argument" | "recommendation" | "config" | "kernel-default";
+  /** Where the value came from; `at-least` for a floor. */
+  source: "argument" | "recommendation" | "config" | "kernel-default" | "at-least";
   /** "/" for the running system, else the offline image whose files change. */
   root: string;
   /** The live value; null under an offline --root, where it is not touched. */
@@ -100,7 +108,7 @@ export interface ApplyResult {
   /** The value the boot reader gives after this change. */
   bootValue: number;
   boot: BootAnalysis;
-  /** Readers that would not give `value` at boot (only judged with --persist). */
+  /** Readers that would not give `value` (a floor: give less than it) at boot (only judged with --persist). */
   overrides: Override[];
   /** A --file name that sorts after the overriding file, when a file (not sysctl.conf) overrides. */
   suggestedFile: string | null;
@@ -148,6 +156,20 @@ function currentLimit(procfs: string): number {
   return v;
 }
 
+/**
+ * The check a write of `value` to `path` would make, for a dry run: a
+ * read-only /proc/sys (a container) fails the dry run too. Without root
+ * only EROFS can be judged.
+ */
+export function assertLiveWritable(path: string, value: number): void {
+  try {
+    accessSync(path, constants.W_OK);
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code !== "EACCES" || isRoot()) throw explainWriteError(code, path, value);
+  }
+}
+
 function setLive(
   value: number,
   previous: number,
@@ -155,16 +177,7 @@ function setLive(
 ): NonNullable<ApplyResult["live"]> {
   const path = maxMapCountPath(input.procfs);
   if (input.dryRun) {
-    // The check the write would make: a read-only /proc/sys (a container)
-    // fails the dry run too. Without root only EROFS can be judged.
-    if (previous !== value) {
-      try {
-        accessSync(path, constants.W_OK);
-      } catch (err) {
-        const code = errnoCode(err);
-        if (code !== "EACCES" || isRoot()) throw explainWriteError(code, path, value);
-      }
-    }
+    if (previous !== value) assertLiveWritable(path, value);
     return { path, previous, value, changed: previous !== value };
   }
   const c = setMaxMapCount(value, input.procfs);
@@ -175,7 +188,7 @@ function setLive(
  * The error of a file step that failed after the live value was set: the
  * admin must know the running system already has the new value.
  */
-function afterLiveChange(err: unknown, live: ApplyResult["live"], what: string): unknown {
+export function afterLiveChange(err: unknown, live: ApplyResult["live"], what: string): unknown {
   if (!live?.changed) return err;
   const message = err instanceof Error ? err.message : String(err);
   return new ExitError(
@@ -398,11 +411,11 @@ export function resetLimit(input: ApplyInput): ApplyResult {
   };
 }
 
-function ownFile(path: string, text: string): ConfigFile {
+export function ownFile(path: string, text: string): ConfigFile {
   return memoryConfigFile(CONF_DIR, path.slice(CONF_DIR.length + 1), text);
 }
 
-function suggestFile(overrides: Override[]): string | null {
+export function suggestFile(overrides: Override[]): string | null {
   const names = overrides
     .map((o) => o.winner?.path)
     .filter((p): p is string => p !== undefined && p !== SYSCTL_CONF)

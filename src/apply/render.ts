@@ -18,7 +18,7 @@ import {
 } from "../sysctl/precedence.ts";
 import type { ApplyResult, ShowConfigResult } from "./apply.ts";
 
-const READER_NAME: Record<SysctlReader, string> = {
+export const READER_NAME: Record<SysctlReader, string> = {
   systemd: "systemd-sysctl",
   procps: "sysctl --system",
 };
@@ -58,12 +58,36 @@ export function overrideLines(overrides: Override[], ours: string, value: number
   });
 }
 
+/**
+ * Why a floor's boot value stays below it, one line per tool.
+ *
+ * @example
+ * floorLines(result.overrides, 262144);
+ * // ["systemd-sysctl gives 65530 at boot, below 262144: /etc/sysctl.conf:3 sets vm.max_map_count = 65530"]
+ */
+export function floorLines(overrides: Override[], floor: number): string[] {
+  return overrides.map((o) => {
+    const head = `${READER_NAME[o.reader]} gives ${o.value} at boot, below ${floor}`;
+    if (!o.winner) return `${head}: no file sets it`;
+    return `${head}: ${t(o.winner.path)}:${o.winner.line} sets ${t(o.winner.key)} = ${t(o.winner.raw ?? "")}`;
+  });
+}
+
 /** The error line and hint for an overridden --persist, or undefined. */
 export function overrideError(result: ApplyResult): { message: string; hint: string } | undefined {
   if (!result.file || result.overrides.length === 0) return undefined;
   const first = result.overrides[0];
+  const floor = result.source === "at-least";
   const winner = t(first?.winner?.path ?? "another file");
-  const message = `Another sysctl config overrides ${t(result.file.path)}: ${winner} sets vm.max_map_count = ${first?.value} at boot, not ${result.value}`;
+  const who = READER_NAME[first?.reader ?? "systemd"];
+  const setBy = first?.winner ? `${winner} sets it` : "no file sets it";
+  // A floor that left vmaudit's file alone has nothing overridden: say what holds the value down.
+  const message =
+    floor && result.file.action === "not-written"
+      ? `${t(result.file.path)} was not written, and ${who} gives ${first?.value} at boot, below --at-least ${result.value}: ${setBy}`
+      : floor && !first?.winner
+        ? `vm.max_map_count at boot stays below --at-least ${result.value}: ${who} gives ${first?.value}, and no file sets it`
+        : `Another sysctl config overrides ${t(result.file.path)}: ${winner} sets vm.max_map_count = ${first?.value} at boot, ${floor ? `below --at-least ${result.value}` : `not ${result.value}`}`;
   const fixes: string[] = [];
   if (result.suggestedFile) {
     fixes.push(
@@ -74,7 +98,8 @@ export function overrideError(result: ApplyResult): { message: string; hint: str
   if (result.overrides.some((o) => o.winner?.path === sysctlConf)) {
     fixes.push(`remove vm.max_map_count from ${sysctlConf} (sysctl --system reads it last)`);
   }
-  fixes.push(`or change ${winner} itself`);
+  if (first?.winner) fixes.push(`or change ${winner} itself`);
+  else fixes.push(`see the warnings of 'vmaudit apply --at-least ${result.value} --persist'`);
   return { message, hint: `To fix it: ${fixes.join("; ")}` };
 }
 
@@ -103,15 +128,21 @@ export function renderApplyText(r: ApplyResult, p: Palette): string {
         : r.source === "kernel-default"
           ? " (the kernel default: no remaining config sets it)"
           : "";
+  const floor = r.source === "at-least";
+  const wanted = floor ? `At least:      ${r.value}` : `New value:     ${r.value}${src}`;
   if (r.live === null) {
     out.push(
       `Offline root ${t(r.root)}: only files under it change; the live value is not touched`,
     );
-    out.push(`New value:     ${r.value}${src}`);
+    out.push(wanted);
   } else {
     out.push(`Current value: ${r.live.previous}`);
-    out.push(`New value:     ${r.value}${src}`);
-    if (!r.live.changed) {
+    out.push(wanted);
+    if (!r.live.changed && floor) {
+      out.push(
+        `vm.max_map_count is already ${r.live.previous}, at least ${r.value}: the live value is left alone`,
+      );
+    } else if (!r.live.changed) {
       out.push(`vm.max_map_count is already ${r.value}: the live value is left alone`);
     } else if (r.dryRun) {
       out.push(`Would write ${r.value} to ${t(r.live.path)}`);
@@ -132,6 +163,12 @@ export function renderApplyText(r: ApplyResult, p: Palette): string {
       out.push(`${path} ${verb} written with:`, indentBlock(escapeControlLines(f.content ?? "")));
     } else if (f.action === "unchanged") {
       out.push(`${path} already sets ${r.value}: left unchanged`);
+    } else if (f.action === "not-needed") {
+      out.push(
+        `${path} ${r.dryRun ? "would not be" : "was not"} written: at boot the value is already at least ${r.value}`,
+      );
+    } else if (f.action === "not-written") {
+      out.push(`${path} ${r.dryRun ? "would not be" : "was not"} written (see the warning below)`);
     } else if (f.action === "remove") {
       out.push(`${path} ${verb} removed`);
     } else {
@@ -140,7 +177,10 @@ export function renderApplyText(r: ApplyResult, p: Palette): string {
   }
   out.push(`At boot: ${bootLine(r.boot, r.bootReader)}`);
   if (r.file && r.action === "apply") {
-    for (const line of overrideLines(r.overrides, r.file.path, r.value)) out.push(p.red(line));
+    const lines = floor
+      ? floorLines(r.overrides, r.value)
+      : overrideLines(r.overrides, r.file.path, r.value);
+    for (const line of lines) out.push(p.red(line));
   }
   for (const w of r.warnings) out.push(p.yellow(`Warning: ${t(w)}`));
   if (!r.changed && !r.dryRun) out.push("Nothing changed.");

@@ -21,6 +21,8 @@ export interface CheckOptions {
   json: boolean;
   /** Judge the readable processes even when some could not be read. */
   allowPartial: boolean;
+  /** `--min N`: CRITICAL when the live limit is below N. */
+  min?: number;
 }
 
 /**
@@ -51,6 +53,8 @@ export function runCheck(opts: CheckOptions): CheckResult {
       opts.warn,
       opts.crit,
     );
+  // Known from here on: the limit, so --min can be judged whatever the processes say.
+  const minimum = opts.min === undefined ? undefined : { limit, min: opts.min };
   const c = report.coverage;
   const unseen: Unseen = {
     seen: c.seen,
@@ -60,7 +64,7 @@ export function runCheck(opts: CheckOptions): CheckResult {
   };
   const unreadable = unseenCount(unseen);
   if (unreadable > 0 && !opts.allowPartial)
-    return unknownCheck(unseenReason(unseen), opts.warn, opts.crit, unreadable);
+    return unknownCheck(unseenReason(unseen), opts.warn, opts.crit, unreadable, minimum);
   const busiest = busiestOf(report);
   if (!busiest)
     return unknownCheck(
@@ -68,6 +72,7 @@ export function runCheck(opts: CheckOptions): CheckResult {
       opts.warn,
       opts.crit,
       unreadable,
+      minimum,
     );
   return evaluateCheck({
     busiest,
@@ -75,5 +80,6 @@ export function runCheck(opts: CheckOptions): CheckResult {
     warn: opts.warn,
     crit: opts.crit,
     partial: { unreadable, seen: c.seen },
+    min: opts.min,
   });
 }

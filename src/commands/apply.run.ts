@@ -1,12 +1,14 @@
 /**
  * `vmaudit apply`, run: typed options to a request (the combinations that
  * make no sense are usage errors, exit 2, before the root check, so a typo
- * is reported as a typo), then `applyLimit`, `resetLimit` or `showConfig`,
+ * is reported as a typo), then `applyLimit`, `applyFloor` (`--at-least`),
+ * `resetLimit` or `showConfig`,
  * the result to a renderer, and exit 1 when another config file overrides
  * the value at boot.
  */
 import { resolve } from "node:path";
 import { type ApplyInput, applyLimit, resetLimit, showConfig } from "../apply/apply.ts";
+import { applyFloor } from "../apply/floor.ts";
 import {
   overrideError,
   renderApplyJson,
@@ -38,6 +40,19 @@ export function applyRequest(input: Pick<ApplyRun, "options" | "args">): ApplyOp
   const value = args.VALUE;
   const { reset, persist } = o;
   const show = o["show-config"];
+  const atLeast = o["at-least"];
+  if (atLeast !== undefined && value !== undefined) {
+    throw new UsageError(
+      `Cannot use VALUE "${value}" with --at-least ${atLeast}: VALUE sets an exact value, --at-least a floor`,
+      "apply",
+    );
+  }
+  if (atLeast !== undefined && reset) {
+    throw new UsageError(
+      "Cannot use --at-least with --reset: --reset decides the value from the config",
+      "apply",
+    );
+  }
   if (reset && value !== undefined) {
     throw new UsageError(
       `Cannot use VALUE "${value}" with --reset: --reset decides the value from the config`,
@@ -47,9 +62,9 @@ export function applyRequest(input: Pick<ApplyRun, "options" | "args">): ApplyOp
   if (reset && persist) {
     throw new UsageError("Cannot use --persist with --reset: --reset removes the file", "apply");
   }
-  if (show && (value !== undefined || reset || persist || o["dry-run"])) {
+  if (show && (value !== undefined || atLeast !== undefined || reset || persist || o["dry-run"])) {
     throw new UsageError(
-      "Cannot combine --show-config with VALUE, --persist, --reset or --dry-run",
+      "Cannot combine --show-config with VALUE, --at-least, --persist, --reset or --dry-run",
       "apply",
     );
   }
@@ -74,6 +89,7 @@ export function applyRequest(input: Pick<ApplyRun, "options" | "args">): ApplyOp
     dryRun: o["dry-run"],
     force: o.force,
     reset,
+    atLeast,
     showConfig: show,
     json: o.json,
   };
@@ -91,7 +107,11 @@ export function run({ options, args, io, argv }: ApplyRun): number {
   }
   // A dry run only reads, so it works without root (with a partial scan).
   if (!opts.dryRun) requireRoot("apply", argv);
-  const result = opts.reset ? resetLimit(opts) : applyLimit(opts);
+  const result = opts.reset
+    ? resetLimit(opts)
+    : opts.atLeast !== undefined
+      ? applyFloor({ ...opts, atLeast: opts.atLeast })
+      : applyLimit(opts);
   io.stdout(opts.json ? renderApplyJson(result) : renderApplyText(result, p));
   const overridden = overrideError(result);
   if (overridden) {

@@ -27,6 +27,7 @@ export function checkRequest(options: CheckRun["options"]): CheckOptions {
     crit,
     json: options.json,
     allowPartial: options["allow-partial"],
+    ...(options.min === undefined ? {} : { min: options.min }),
   };
 }
 

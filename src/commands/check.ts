@@ -7,7 +7,7 @@ import { CHECK_EXIT, DEFAULT_CRIT_PERCENT, DEFAULT_WARN_PERCENT } from "../check
 import type { ParseContext } from "../cli/command.ts";
 import { type CommandInput, defineCommand } from "../cli/command.ts";
 import { JSON_OPTION, PROCFS_OPTION } from "../cli/common_options.ts";
-import { decimal, flag } from "../cli/options.ts";
+import { decimal, flag, int } from "../cli/options.ts";
 import { UsageError } from "../errors.ts";
 
 function percent(value: number, raw: string, at: ParseContext): void {
@@ -31,6 +31,11 @@ const options = {
     default: DEFAULT_CRIT_PERCENT,
     check: percent,
   }),
+  min: int({
+    placeholder: "N",
+    description:
+      "CRITICAL when vm.max_map_count is below N (a readiness check: 262144 for Elasticsearch)",
+  }),
   "allow-partial": flag(
     "Judge the processes that could be read even when others could not (default: UNKNOWN)",
   ),
@@ -50,6 +55,11 @@ Prints one line in the monitoring-plugins format, with perfdata
 WARNING when the process is above --warn percent of the limit, CRITICAL above
 --crit percent.
 
+--min N also checks the limit itself: CRITICAL when vm.max_map_count is
+below N (a readiness check for a node that must run Elasticsearch, say),
+with perfdata max_map_count=LIMIT;;N:. The worse of the two states wins; a
+limit below N is CRITICAL even when some processes could not be read.
+
 Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (proc or the limit cannot
 be read, some process could not be read, or a bad flag: a usage error exits 3,
 not 2, because 2 means CRITICAL to a monitoring system). Every outcome prints
@@ -62,12 +72,16 @@ judges the readable ones instead and says how many were left out.`,
   examples: [
     "sudo vmaudit check",
     "sudo vmaudit check --warn 70 --crit 90",
+    "sudo vmaudit check --min 262144",
     "vmaudit check --allow-partial",
   ],
   exitCodes: [
     { code: CHECK_EXIT.OK, meaning: "OK" },
     { code: CHECK_EXIT.WARNING, meaning: "WARNING: the busiest process is above --warn" },
-    { code: CHECK_EXIT.CRITICAL, meaning: "CRITICAL: the busiest process is above --crit" },
+    {
+      code: CHECK_EXIT.CRITICAL,
+      meaning: "CRITICAL: the busiest process is above --crit, or the limit is below --min",
+    },
     {
       code: CHECK_EXIT.UNKNOWN,
       meaning:

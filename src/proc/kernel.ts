@@ -3,6 +3,7 @@
  * vm_area_struct slab cache.
  */
 import { closeSync, readSync } from "node:fs";
+import { INT_MAX } from "../core/kernel_limits.ts";
 import { errnoCode } from "../errors.ts";
 import {
   describeReadCode,
@@ -35,6 +36,38 @@ export function readMaxMapCount(procfs: string): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** What a strict read of vm.max_map_count found: the value, or why there is none. */
+export type LimitRead =
+  | { ok: true; value: number }
+  | { ok: false; problem: "unreadable"; code: string }
+  | { ok: false; problem: "not-a-number"; text: string };
+
+/**
+ * The current vm.max_map_count, read strictly: the kernel prints one int
+ * from 0 to INT_MAX and a newline (proc_dointvec_minmax with a minimum of 0,
+ * mm/mmap.c), so anything else, such as a planted or broken file, is
+ * reported as it is rather than taken for a number. `apply --at-least`
+ * relies on it: a floor that read garbage as a value could skip the raise.
+ *
+ * @example
+ * readMaxMapCountStrict("/proc"); // { ok: true, value: 65530 }
+ * readMaxMapCountStrict("/tmp/fake-proc"); // { ok: false, problem: "not-a-number", text: "garbage" }
+ */
+export function readMaxMapCountStrict(procfs: string): LimitRead {
+  let text: string;
+  try {
+    text = readRegularFile(maxMapCountPath(procfs), SYSCTL_MAX_BYTES, { followLinks: false })
+      .toString("utf8")
+      .trim();
+  } catch (err) {
+    return { ok: false, problem: "unreadable", code: errnoCode(err) ?? String(err) };
+  }
+  // At most 10 digits: no precision is lost before the range check.
+  if (/^[0-9]{1,10}$/.test(text) && Number(text) <= INT_MAX)
+    return { ok: true, value: Number(text) };
+  return { ok: false, problem: "not-a-number", text };
 }
 
 export interface SlabCache {

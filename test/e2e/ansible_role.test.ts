@@ -91,7 +91,10 @@ function play(
 }
 
 interface HostSetup {
+  /** `vmaudit_value`; ignored when `min` is set. */
   value: number;
+  /** `vmaudit_min`: a floor, `vmaudit apply --at-least N`. */
+  min?: number;
   tree: SysctlTree;
   /** VMAs of the busiest fixture process. */
   vmas: number;
@@ -102,9 +105,10 @@ interface HostSetup {
 }
 
 /**
- * Three hosts that really differ: a fresh image, an image that already has
- * the value (and the binary), and one with a vendor file and an old vmaudit
- * file that must be rewritten.
+ * Hosts that really differ: a fresh image, an image that already has the
+ * value (and the binary), one with a vendor file and an old vmaudit file
+ * that must be rewritten, and two floors (`vmaudit_min`): one whose boot
+ * value is below it, one tuned higher that a floor must leave alone.
  */
 const HOSTS: Record<string, HostSetup> = {
   alpha: { value: 262144, tree: {}, vmas: 1200 },
@@ -124,7 +128,24 @@ const HOSTS: Record<string, HostSetup> = {
     vmas: 300,
     url: true,
   },
+  floor: {
+    value: 0,
+    min: 262144,
+    tree: { "/usr/lib/sysctl.d/50-old.conf": "vm.max_map_count = 100000\n" },
+    vmas: 500,
+  },
+  "floor-high": {
+    value: 0,
+    min: 262144,
+    tree: { "/usr/lib/sysctl.d/10-map-count.conf": "vm.max_map_count = 1048576\n" },
+    vmas: 20,
+  },
 };
+
+/** The command line vmaudit apply gets for a host: VALUE or --at-least N. */
+function applyArg(setup: HostSetup | undefined): string {
+  return setup?.min === undefined ? String(setup?.value) : `--at-least ${setup.min}`;
+}
 
 interface Host {
   root: string;
@@ -152,7 +173,8 @@ function makeHost(name: string, setup: HostSetup, binDir?: string): Host {
     vars: {
       vmaudit_root: root,
       vmaudit_procfs: procfs,
-      vmaudit_value: setup.value,
+      vmaudit_value: setup.min === undefined ? setup.value : null,
+      ...(setup.min === undefined ? {} : { vmaudit_min: setup.min }),
       vmaudit_bin_path: join(bin, "vmaudit"),
       ...(setup.url ? { vmaudit_binary_src: `file://${src}` } : {}),
     },
@@ -237,17 +259,32 @@ describe("the vmaudit role on three hosts with their own --root and --procfs", (
     console.log(`first run:\n${[...parseRecap(r.stdout).values()].map((l) => l.line).join("\n")}`);
 
     const recap = parseRecap(r.stdout);
-    expect([...recap.keys()].sort()).toEqual(["alpha", "bravo", "charlie"]);
+    expect([...recap.keys()].sort()).toEqual(["alpha", "bravo", "charlie", "floor", "floor-high"]);
     for (const l of recap.values()) expect(l.failed).toBe(0);
     expect(recap.get("alpha")?.changed).toBeGreaterThan(0);
     expect(recap.get("charlie")?.changed).toBeGreaterThan(0);
     // bravo already has the binary and the value: nothing to do.
     expect(recap.get("bravo")?.changed).toBe(0);
+    // floor-high is above the floor at boot: vmaudit changes nothing there
+    // (only the install of the binary is a change).
     expect(Object.fromEntries(taskStatus(r.stdout, APPLY_TASK))).toEqual({
       alpha: "changed",
       bravo: "ok",
       charlie: "changed",
+      floor: "changed",
+      "floor-high": "ok",
     });
+    const floor = hosts.floor as Host;
+    const floorFile = readFileSync(join(floor.root, OWN_FILE), "utf8");
+    expect(floorFile).toContain("vm.max_map_count = 262144\n");
+    // The image's boot value before: the vendor file's.
+    expect(floorFile).toContain("The previous value was 100000.");
+    expect(snapshot((hosts["floor-high"] as Host).root)).toEqual(
+      before["floor-high"] as Record<string, string>,
+    );
+    expect(debugMessage(r.stdout, REPORT_TASK, "floor-high")?.[1]).toContain(
+      `${(hosts["floor-high"] as Host).root}/${OWN_FILE}: not-needed; at boot 1048576`,
+    );
 
     const alpha = hosts.alpha as Host;
     const bravo = hosts.bravo as Host;
@@ -275,7 +312,7 @@ describe("the vmaudit role on three hosts with their own --root and --procfs", (
       // The role passed this host's own root and proc tree.
       const report = debugMessage(r.stdout, REPORT_TASK, name);
       expect(report?.[0]).toBe(
-        `${bin} apply ${HOSTS[name]?.value} --persist --root ${h.root} --procfs ${h.procfs} --json`,
+        `${bin} apply ${applyArg(HOSTS[name])} --persist --root ${h.root} --procfs ${h.procfs} --json`,
       );
       expect(report?.[1]).toContain(`live not touched (offline root ${h.root})`);
       // An offline root: neither the fixture's value nor the kernel's moved.
@@ -291,7 +328,7 @@ describe("the vmaudit role on three hosts with their own --root and --procfs", (
     const r = play("second", hostsInventory(hosts), [], 0);
     console.log(`second run:\n${[...parseRecap(r.stdout).values()].map((l) => l.line).join("\n")}`);
     const recap = parseRecap(r.stdout);
-    expect(recap.size).toBe(3);
+    expect(recap.size).toBe(5);
     for (const l of recap.values()) {
       expect(l.changed).toBe(0);
       expect(l.failed).toBe(0);
@@ -300,6 +337,8 @@ describe("the vmaudit role on three hosts with their own --root and --procfs", (
       alpha: "ok",
       bravo: "ok",
       charlie: "ok",
+      floor: "ok",
+      "floor-high": "ok",
     });
     for (const [n, h] of Object.entries(hosts)) {
       expect([snapshot(h.root), snapshot(h.binDir)]).toEqual(trees[n] as Record<string, string>[]);
@@ -330,7 +369,14 @@ describe("the vmaudit role on three hosts with their own --root and --procfs", (
       bravo: "ok",
       charlie: "changed",
       delta: "skipping",
+      floor: "changed",
+      "floor-high": "ok",
     });
+    expect(parseRecap(r.stdout).get("floor-high")?.changed).toBe(0);
+    const floorReport = debugMessage(r.stdout, REPORT_TASK, "floor");
+    expect(floorReport?.[0]).toContain(" apply --at-least 262144 --persist ");
+    expect(floorReport?.[0]).toEndWith("--json --dry-run");
+    expect(floorReport?.[1]).toStartWith("Dry run, would change: vm.max_map_count 262144");
     const recap = parseRecap(r.stdout);
     expect(recap.get("bravo")?.changed).toBe(0);
     // delta would install the binary.
@@ -385,14 +431,13 @@ describe("the vmaudit role refuses bad input with a readable message", () => {
     },
   );
 
-  ansibleTest("vmaudit_min, both values, a bad checksum format and vmaudit's own refusals", () => {
+  ansibleTest("both values, neither, a bad checksum format and vmaudit's own refusals", () => {
     const hosts: Record<string, Host> = {};
     const make = (name: string, vars: Record<string, unknown>, tree: SysctlTree = {}) => {
       const h = makeHost(name, { value: 262144, tree, vmas: 10 });
       Object.assign(h.vars, vars);
       hosts[name] = h;
     };
-    make("floor", { vmaudit_value: null, vmaudit_min: 262144 });
     make("both", { vmaudit_min: 262144 });
     make("neither", { vmaudit_value: null });
     make("short-sum", { vmaudit_sha256: "abc" });
@@ -408,11 +453,8 @@ describe("the vmaudit role refuses bad input with a readable message", () => {
     const r = play("refusals", hostsInventory(hosts), [], 2);
     const recap = parseRecap(r.stdout);
     for (const [name, l] of recap) expect([name, l.failed]).toEqual([name, 1]);
-    expect(recap.size).toBe(6);
+    expect(recap.size).toBe(5);
 
-    expect(fatalMessage(r.stdout, "floor")).toBe(
-      'Cannot use vmaudit_min "262144": it needs `vmaudit apply --at-least N`, which this version of vmaudit does not have yet. Set vmaudit_value (an exact value) instead',
-    );
     expect(fatalMessage(r.stdout, "both")).toStartWith(
       'Cannot use vmaudit_value "262144" with vmaudit_min "262144": expected exactly one of them',
     );
@@ -421,7 +463,7 @@ describe("the vmaudit role refuses bad input with a readable message", () => {
       'Cannot use vmaudit_sha256 "abc": expected 64 hex digits, the SHA-256 of the binary',
     );
     // Refused before the install: nothing on those hosts.
-    for (const n of ["floor", "both", "neither", "short-sum"]) {
+    for (const n of ["both", "neither", "short-sum"]) {
       expect(readdirSync(hosts[n]?.binDir as string)).toEqual([]);
     }
     // vmaudit's own message, exit code included, not a dump of its JSON.

@@ -33,6 +33,7 @@ import {
   sourceDateEpoch,
   withSumLine,
 } from "../../scripts/image.ts";
+import { resultOf, withTemporaryLimit } from "../../src/limit/temporary.ts";
 import { BINARY, IS_ROOT, kernelCount, REPO, readLimit, rootTest } from "../helpers/env.ts";
 import { type Holder, spawnHolder } from "../helpers/holder.ts";
 import { daemonSet, exporterCapabilities, exporterContainer } from "../helpers/manifests.ts";
@@ -42,12 +43,8 @@ const LIMIT = "/proc/sys/vm/max_map_count";
 const QEMU = "qemu-aarch64-static";
 const HOLD = 3000;
 
-/**
- * The command that raises the host's limit, as the DaemonSet's init
- * container will run it. Today's `apply N`; when `apply --at-least` lands
- * this is the one line to change: ["apply", "--at-least", String(n)].
- */
-const raiseCommand = (n: number): string[] => ["apply", String(n)];
+/** The command that raises the host's limit, as the DaemonSet's init container runs it. */
+const raiseCommand = (n: number): string[] => ["apply", "--at-least", String(n)];
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON from the binary
 type Json = any;
@@ -380,9 +377,11 @@ describe("the image archive", () => {
       expect(r.code).toBe(1);
       expect(r.stdout).toBe("");
       expect(r.stderr).toMatch(
-        /^vmaudit: Cannot write "\/proc\/sys\/vm\/max_map_count".*read-only/,
+        /^vmaudit: Cannot write "\/proc\/sys\/vm\/max_map_count" \(EROFS\): \/proc\/sys is read-only here/,
       );
-      expect(r.stderr).toContain("not namespaced");
+      expect(r.stderr).toContain(
+        "vm.max_map_count belongs to the host kernel and is not namespaced: run this in a privileged container or on the host\n",
+      );
       expect(r.stderr).not.toMatch(/\n\s+at /);
       expect(r.stderr.trim().split("\n")).toHaveLength(1);
       expect(readLimit()).toBe(original);
@@ -402,6 +401,11 @@ describe("the image archive", () => {
         changed: true,
       });
       expect(readLimit()).toBe(target);
+      // A floor: the next start of the same container writes nothing.
+      const again = podman.container(["--privileged", amd64, ...raiseCommand(target), "--json"]);
+      expect(again.code).toBe(0);
+      expect(JSON.parse(again.stdout).changed).toBe(false);
+      expect(readLimit()).toBe(target);
     } finally {
       restoreLimit();
     }
@@ -415,17 +419,22 @@ describe("the image archive", () => {
   // own args and probes.
 
   rootTest(
-    "podman kube play runs the DaemonSet's pod: privileged init raises the limit, exporter reads all",
-    () => {
-      const target = raiseTarget();
+    "podman kube play runs the DaemonSet's pod: its own init command raises the limit, exporter reads all",
+    async () => {
       const ds = daemonSet();
       const spec = structuredClone(ds.spec.template.spec);
       const tag = "localhost/vmaudit-test:amd64";
       expect(podman.run(["tag", amd64, tag]).code).toBe(0);
       for (const c of [...spec.initContainers, ...spec.containers]) c.image = tag;
-      // Today's commands in place of `apply --at-least` and the exporter (not
-      // written yet); everything else is the manifest's own pod template.
-      spec.initContainers[0].args = raiseCommand(target);
+      // The init container runs the manifest's own command, a floor.
+      const init = spec.initContainers[0].args as string[];
+      expect(init.slice(0, 2)).toEqual(["apply", "--at-least"]);
+      const floor = Number(init[2]);
+      // From a lower temporary limit (journal, set, restore), so the floor
+      // has something to raise whatever this machine's value is.
+      const low = Math.min(original, floor - 1);
+      // The exporter (not written yet) is replaced by scan; everything else
+      // is the manifest's own pod template.
       const main = spec.containers[0];
       main.args = ["scan", "--procfs", "/host/proc", "--json", "--top", "1000"];
       // No network in this test, so no ports and no HTTP probes.
@@ -436,15 +445,32 @@ describe("the image archive", () => {
       const pod = {
         apiVersion: "v1",
         kind: "Pod",
-        metadata: { name: "vmaudit", labels: ds.spec.template.metadata.labels },
+        metadata: {
+          name: "vmaudit",
+          labels: ds.spec.template.metadata.labels,
+          // Keep the init container after it ran (podman removes it by
+          // default), so its output can be read.
+          annotations: { "io.podman.annotations.init.container.type": "always" },
+        },
         spec,
       };
       const file = join(work, "pod.json");
       writeFileSync(file, JSON.stringify(pod));
+      const temporary = { procfs: "/proc", runDir: join(work, "run"), command: "image.test.ts" };
       try {
-        const play = podman.run(["kube", "play", "--network", "none", file]);
-        expect(play.code).toBe(0);
-        expect(readLimit()).toBe(target);
+        const raised = resultOf(
+          await withTemporaryLimit(low, temporary, () => {
+            expect(readLimit()).toBe(low);
+            const play = podman.run(["kube", "play", "--network", "none", file]);
+            expect(play.code).toBe(0);
+            return readLimit();
+          }),
+        );
+        expect(raised).toBe(floor);
+        expect(readLimit()).toBe(original);
+        const initName = `vmaudit-${spec.initContainers[0].name}`;
+        const initLogs = podman.run(["logs", initName]);
+        expect(initLogs.stdout).toContain(`Current value: ${low}\nAt least:      ${floor}\n`);
         const name = `vmaudit-${exporterContainer(ds).name}`;
         podman.run(["wait", name]);
         const logs = podman.run(["logs", name]);
