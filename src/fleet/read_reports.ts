@@ -16,7 +16,7 @@
 import { closeSync, lstatSync, readdirSync, statSync } from "node:fs";
 import { ExitError, errnoCode } from "../errors.ts";
 import { inDir, openDirNoUntrustedLinks, trustedOwners } from "../fs/open_dir.ts";
-import { describeReadCode, readRegularFile } from "../fs/read_regular.ts";
+import { describeReadCode, readRegularFile, TOO_LARGE } from "../fs/read_regular.ts";
 
 /**
  * A scan report is a few KiB to a few MiB (its `--top` command lines and one
@@ -40,14 +40,16 @@ export interface ReadReportsInput {
   maxBytes?: number;
 }
 
-/** A read error as a reason for messages: `no such file (ENOENT)`. */
-function readReason(err: unknown): string {
+/** A read error as a reason for messages: `no such file or folder (ENOENT)`. */
+function readReason(err: unknown, maxBytes: number): string {
   if (err instanceof ExitError) return err.message.replace(/^Refusing to use "[^"]*": /, "");
   const code = errnoCode(err);
   if (code === "ENOENT") return "no such file or folder (ENOENT)";
   if (code === "EACCES") return "permission denied (EACCES)";
   if (code === "ELOOP") return "it is a symlink (ELOOP)";
-  return code ? describeReadCode(code) : String(err);
+  if (code === "EISDIR") return "it is a folder (EISDIR)";
+  if (code === TOO_LARGE) return `it is larger than ${maxBytes} bytes, more than any scan report`;
+  return code ? `it is ${describeReadCode(code)}` : String(err);
 }
 
 function readFile(path: string, followLinks: boolean, maxBytes: number): ReadOutcome {
@@ -57,7 +59,7 @@ function readFile(path: string, followLinks: boolean, maxBytes: number): ReadOut
       text: readRegularFile(path, maxBytes, { followLinks }).toString("utf8"),
     };
   } catch (err) {
-    return { source: path, reason: readReason(err) };
+    return { source: path, reason: readReason(err, maxBytes) };
   }
 }
 
@@ -76,7 +78,7 @@ function* readFolder(dir: string, trusted: Set<number>, maxBytes: number): Gener
   try {
     fd = openDirNoUntrustedLinks(dir, { trusted });
   } catch (err) {
-    yield { source: dir, reason: readReason(err) };
+    yield { source: dir, reason: readReason(err, maxBytes) };
     return;
   }
   try {
@@ -86,7 +88,7 @@ function* readFolder(dir: string, trusted: Set<number>, maxBytes: number): Gener
         .filter((n) => n.endsWith(".json") && !n.startsWith("."))
         .sort(byBytes);
     } catch (err) {
-      yield { source: dir, reason: readReason(err) };
+      yield { source: dir, reason: readReason(err, maxBytes) };
       return;
     }
     if (names.length === 0) {
@@ -101,7 +103,7 @@ function* readFolder(dir: string, trusted: Set<number>, maxBytes: number): Gener
         const st = lstatSync(at);
         if (st.isSymbolicLink()) link = { uid: st.uid };
       } catch (err) {
-        yield { source, reason: readReason(err) };
+        yield { source, reason: readReason(err, maxBytes) };
         continue;
       }
       if (link && !trusted.has(link.uid)) {

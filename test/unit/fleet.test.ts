@@ -13,12 +13,7 @@ import { type HostReport, NOT_JSON, parseHostReport } from "../../src/fleet/host
 import { renderFleetJson, renderFleetText } from "../../src/fleet/render.ts";
 import { palette } from "../../src/render/color.ts";
 import { codeOf } from "../helpers/exit_code.ts";
-import {
-  bootIdOf,
-  type FakeHost,
-  fakeScanJson,
-  generatedFleet,
-} from "../helpers/fleet_reports.ts";
+import { bootIdOf, type FakeHost, fakeScanJson, generatedFleet } from "../helpers/fleet_reports.ts";
 import { parsed } from "../helpers/parse_args.ts";
 
 const NOW = new Date("2025-06-01T12:00:00.000Z");
