@@ -4,6 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { benchFleet, printFleetBench } from "./fleet.ts";
 import { benchScan, printScanBench } from "./scan.ts";
 import { benchStress, printStressBench } from "./stress.ts";
 
@@ -15,6 +16,9 @@ async function main(): Promise<void> {
   const scan = await benchScan(BINARY);
   printScanBench(scan);
   results.scan = scan;
+  const fleet = benchFleet(BINARY);
+  printFleetBench(fleet);
+  results.fleet = fleet;
   if (process.getuid?.() === 0) {
     const stress = await benchStress(BINARY);
     printStressBench(stress);

@@ -32,18 +32,23 @@ function headroomLine(label: string, h: Headroom, p: Palette): string {
   return `    ${label.padEnd(12)} ${String(h.limit).padStart(10)}   free ${String(h.free).padStart(10)} (${colorPercent(h, p)})`;
 }
 
-/** The recommendation block for one row, shared by every report that recommends. */
-export function renderRecommendation(row: RecommendationRow, p: Palette): string {
+/**
+ * The recommendation block for one row, shared by every report that
+ * recommends. `title` replaces the first line (already escaped), for a
+ * report whose peak needs more words (the fleet names the host).
+ */
+export function renderRecommendation(row: RecommendationRow, p: Palette, title?: string): string {
   const app = escapeControl(row.app ?? "");
-  const title =
-    row.basis === "top-process"
+  const heading =
+    title ??
+    (row.basis === "top-process"
       ? `For the top process (pid ${row.pid}, ${app}) at ${row.peak} VMAs:`
       : row.basis === "recorded-peak"
         ? `For the recorded peak of ${row.peak} VMAs (pid ${row.pid}, ${app}; --peaks):`
         : row.basis === "watched-peak"
           ? `For the peak of ${row.peak} VMAs seen while watching (pid ${row.pid}, ${app}):`
-          : `For the expected peak of ${row.peak} VMAs (--vma):`;
-  const lines = [`  ${title}`];
+          : `For the expected peak of ${row.peak} VMAs (--vma):`);
+  const lines = [`  ${heading}`];
   if (row.current) lines.push(headroomLine("current", row.current, p));
   else lines.push("    current      unknown (vm.max_map_count could not be read)");
   lines.push(headroomLine("recommended", row.recommended, p));

@@ -11,6 +11,9 @@
  * limit is `vmaudit_map_count_limit` (vm.max_map_count caps mm->map_count),
  * not `vmaudit_max_map_count`, and the sum over processes is
  * `vmaudit_system_vmas`, not `vmaudit_vmas_total`.
+ *
+ * The report's host name and kernel release are not exported: node_exporter's
+ * `node_uname_info` has them, and the scrape's `instance` names the host.
  */
 import type { ScanReport } from "./report.ts";
 

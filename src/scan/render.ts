@@ -50,7 +50,7 @@ export function renderScanText(report: ScanReport, p: Palette, width?: number): 
 
   out.push(
     p.bold(
-      `Top ${report.topProcesses.length} of ${formatCount(report.processCount, "process", "processes")} by VMA count`,
+      `Top ${report.topProcesses.length} of ${formatCount(report.processCount, "process", "processes")} by VMA count${report.host === null ? "" : ` on ${t(report.host)}`}`,
     ),
   );
   out.push(
@@ -101,6 +101,7 @@ export function renderScanText(report: ScanReport, p: Palette, width?: number): 
 
   out.push(p.bold("Kernel"));
   const limit = report.kernel.maxMapCount;
+  if (report.kernelRelease !== null) out.push(`  release: ${t(report.kernelRelease)}`);
   out.push(`  vm.max_map_count: ${limit ?? "unknown"}`);
   out.push("  This limit applies to each process on its own; it is not a system-wide total.");
   const slab = report.kernel.vmaSlab;

@@ -7,6 +7,7 @@ import { type AppKind, hiddenAppOf } from "../core/app_name.ts";
 import { type RecommendationRow, recommendationFor } from "../core/recommend.ts";
 import type { PeakEntry } from "../peaks/peaks_file.ts";
 import type { Collected, Coverage } from "../proc/collect.ts";
+import type { HostIdentity } from "../proc/host.ts";
 import type { SlabCache, SlabRead } from "../proc/kernel.ts";
 import { dosRiskWarning } from "../render/recommendation.ts";
 import { formatCount } from "../render/units.ts";
@@ -29,6 +30,8 @@ export interface ScanOptions {
 export interface KernelFacts {
   maxMapCount: number | undefined;
   slab: SlabRead;
+  /** Host name, kernel release and boot id of the proc tree; all null when left out. */
+  identity?: HostIdentity;
 }
 
 export interface ProcessRow {
@@ -56,6 +59,12 @@ export interface AppStats {
 export interface ScanReport {
   schemaVersion: typeof SCAN_SCHEMA_VERSION;
   generatedAt: string;
+  /** `<procfs>/sys/kernel/hostname`, or null when it cannot be read. Added to schema 1 (fields are only ever added). */
+  host: string | null;
+  /** `<procfs>/sys/kernel/osrelease`, or null. */
+  kernelRelease: string | null;
+  /** `<procfs>/sys/kernel/random/boot_id`: one per boot of the host, or null. */
+  bootId: string | null;
   procfs: string;
   durationMs: number;
   /** vm.max_map_count is a per-process limit, not a system-wide total. */
@@ -204,6 +213,9 @@ export function buildScanReport(
   return {
     schemaVersion: SCAN_SCHEMA_VERSION,
     generatedAt: now.toISOString(),
+    host: kernel.identity?.host ?? null,
+    kernelRelease: kernel.identity?.kernelRelease ?? null,
+    bootId: kernel.identity?.bootId ?? null,
     procfs: collected.procfs,
     durationMs: Math.round(collected.durationMs * 1000) / 1000,
     limitScope: "per-process",

@@ -7,6 +7,7 @@ import { DEFAULT_HEADROOM, DEFAULT_ROUND } from "../core/recommend.ts";
 import type { BusiestProcess } from "../limit/guards.ts";
 import { highestPeak, readPeaksFile } from "../peaks/peaks_file.ts";
 import { collectProcesses, type ScanBuffers } from "../proc/collect.ts";
+import { hostnameMayBeOwn, hostnamePath, readHostIdentity } from "../proc/host.ts";
 import { readMaxMapCount, readVmaSlab } from "../proc/kernel.ts";
 import { buildScanReport, type ScanOptions, type ScanReport } from "./report.ts";
 
@@ -35,14 +36,27 @@ export function scanSystem(input: ScanSystemInput): ScanReport {
     buffers: input.buffers,
     leaveOut: input.leaveOut,
   });
-  const kernel = { maxMapCount: readMaxMapCount(input.procfs), slab: readVmaSlab(input.procfs) };
-  return buildScanReport(
-    collected,
-    kernel,
-    { ...input, recordedPeak },
-    new Date(),
-    input.warnings ?? [],
-  );
+  const identity = readHostIdentity(input.procfs);
+  const kernel = {
+    maxMapCount: readMaxMapCount(input.procfs),
+    slab: readVmaSlab(input.procfs),
+    identity,
+  };
+  const warnings = [...(input.warnings ?? [])];
+  if (identity.host !== null && hostnameMayBeOwn(input.procfs))
+    warnings.push(ownHostnameWarning(identity.host, input.procfs));
+  return buildScanReport(collected, kernel, { ...input, recordedPeak }, new Date(), warnings);
+}
+
+/**
+ * The warning for a host name that may be a container's own (see
+ * proc/host.ts): the kernel answers from the reader's UTS namespace.
+ *
+ * @example
+ * ownHostnameWarning("a1b2c3", "/host/proc");
+ */
+export function ownHostnameWarning(host: string, procfs: string): string {
+  return `The host name "${host}" may be this container's own, not the scanned host's: ${hostnamePath(procfs)} answers from the UTS namespace of the process reading it, and vmaudit's differs from that of ${procfs}/1; run it in the host's UTS namespace (podman or docker --uts=host) to report the host's name`;
 }
 
 /** The recommendation settings a command passes on to a scan: --headroom, --round, --vma, --peaks. */

@@ -3,7 +3,7 @@
  */
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 export interface FakeProcess {
   /** maps text; omit to leave the file out (the process vanished). */
@@ -22,6 +22,12 @@ export interface FakeProcTree {
   processes: Record<number, FakeProcess>;
   maxMapCount?: string;
   slabinfo?: string;
+  /** `sys/kernel/hostname` (a newline is added, as the kernel writes it); omit to leave it out. */
+  hostname?: string;
+  /** `sys/kernel/osrelease`. */
+  osrelease?: string;
+  /** `sys/kernel/random/boot_id`. */
+  bootId?: string;
 }
 
 export const SAMPLE_SLABINFO = `slabinfo - version: 2.1
@@ -60,6 +66,16 @@ export function makeProcTree(tree: FakeProcTree): string {
     writeFileSync(join(root, "sys", "vm", "max_map_count"), `${tree.maxMapCount}\n`);
   }
   if (tree.slabinfo !== undefined) writeFileSync(join(root, "slabinfo"), tree.slabinfo);
+  const kernel: [string, string | undefined][] = [
+    ["sys/kernel/hostname", tree.hostname],
+    ["sys/kernel/osrelease", tree.osrelease],
+    ["sys/kernel/random/boot_id", tree.bootId],
+  ];
+  for (const [path, value] of kernel) {
+    if (value === undefined) continue;
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), `${value}\n`);
+  }
   return root;
 }
 
