@@ -148,7 +148,7 @@ function optionsSection(commands: readonly Command[]): string[] {
     `.SS ${roffArg("Every command")}`,
     ...optionList(COMMON_OPTIONS),
     `.SS ${roffArg("Instead of a command")}`,
-    roffText("As the only argument:"),
+    roffText("As the first argument, in place of a command:"),
     ...optionList(GLOBAL_OPTIONS),
   ];
   for (const c of commands) {
