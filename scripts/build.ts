@@ -4,17 +4,28 @@
  *   bun scripts/build.ts            # dist/vmaudit for this machine (npm run build)
  *   bun scripts/build.ts --release  # every release target + SHA256SUMS in dist/release/
  *   bun scripts/build.ts --release --outdir DIR  # the same, into DIR
+ *   bun scripts/build.ts --man [--out FILE]       # the man page, dist/vmaudit.1 (npm run man)
  *
  * The commit is `git rev-parse --short=12 HEAD`, with `-dirty` when tracked
  * files have uncommitted changes, or `VMAUDIT_COMMIT` from the environment
  * when set (a source tarball has no .git). It is defined at build time as the
- * global `VMAUDIT_COMMIT` that src/version.ts reads.
+ * global `VMAUDIT_COMMIT` that src/version.ts reads; `VMAUDIT_DATE`, the
+ * build's date, is SOURCE_DATE_EPOCH or the commit's time (buildDate), never
+ * the time of the build, so that builds stay reproducible.
+ *
+ * A release also has the man page, `vmaudit.1` (listed in SHA256SUMS), which
+ * scripts/package.ts packs: rendered from the same command table with the
+ * same version and date as `vmaudit help --man` prints (the release test
+ * compares the two).
  */
 import { createHash } from "node:crypto";
 import { chmodSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
+import pkg from "../package.json" with { type: "json" };
+import { renderManPage } from "../src/cli/man_page.ts";
+import { COMMANDS } from "../src/commands/index.ts";
 import { writeFileAtomic } from "../src/fs/atomic_write.ts";
-import { isPackageFileName } from "./package_meta.ts";
+import { isPackageFileName, MAN_PAGE_INPUT } from "./package_meta.ts";
 
 const REPO = join(import.meta.dir, "..");
 
@@ -61,6 +72,38 @@ export function buildCommit(env: Record<string, string | undefined> = process.en
 }
 
 /**
+ * The build's date, YYYY-MM-DD in UTC: SOURCE_DATE_EPOCH when set, else the
+ * HEAD commit's time, else "" (no git checkout: a source tarball without
+ * SOURCE_DATE_EPOCH). Never the time of the build, so a rebuild of the same
+ * commit embeds the same date (reproducible-builds.org).
+ *
+ * @example
+ * buildDate({ SOURCE_DATE_EPOCH: "1700000000" }); // "2023-11-14"
+ */
+export function buildDate(env: Record<string, string | undefined> = process.env): string {
+  const set = env.SOURCE_DATE_EPOCH;
+  let seconds: number;
+  if (set !== undefined && set !== "") {
+    if (!/^\d+$/.test(set))
+      throw new Error(`Cannot use SOURCE_DATE_EPOCH "${set}": expected seconds since 1970`);
+    seconds = Number(set);
+  } else {
+    const time = git(["log", "-1", "--format=%ct", "HEAD"]);
+    if (!time.ok || !/^\d+$/.test(time.out)) return "";
+    seconds = Number(time.out);
+  }
+  return new Date(seconds * 1000).toISOString().slice(0, 10);
+}
+
+/**
+ * The man page as `vmaudit help --man` of a binary built now prints it: the
+ * command table of this checkout, package.json's version, buildDate().
+ */
+export function manPageText(env: Record<string, string | undefined> = process.env): string {
+  return renderManPage(COMMANDS, { version: pkg.version, date: buildDate(env) });
+}
+
+/**
  * Compile main.ts (or `entry`: the bench's hello world, built the same way)
  * into one executable for `target` (or this machine). Throws with Bun's log
  * when the build fails.
@@ -84,7 +127,10 @@ export async function compile(
     // chunk, under 1 ms split (ARCHITECTURE.md, "Start-up budget").
     format: "esm",
     splitting: true,
-    define: { VMAUDIT_COMMIT: JSON.stringify(commit) },
+    define: {
+      VMAUDIT_COMMIT: JSON.stringify(commit),
+      VMAUDIT_DATE: JSON.stringify(buildDate()),
+    },
     compile: {
       ...(target ? { target } : {}),
       outfile,
@@ -139,7 +185,12 @@ async function buildRelease(outdir: string, commit: string): Promise<void> {
   // fresh SHA256SUMS (the image too: `npm run image` adds it afterwards).
   // Only our own names: --outdir may be any directory.
   mkdirSync(outdir, { recursive: true });
-  for (const name of ["SHA256SUMS", IMAGE_ARTIFACT, ...RELEASE_TARGETS.map((t) => t.artifact)]) {
+  for (const name of [
+    "SHA256SUMS",
+    IMAGE_ARTIFACT,
+    MAN_PAGE_INPUT,
+    ...RELEASE_TARGETS.map((t) => t.artifact),
+  ]) {
     rmSync(join(outdir, name), { force: true });
   }
   // Packages of the previous binaries too: SHA256SUMS no longer lists them
@@ -157,6 +208,10 @@ async function buildRelease(outdir: string, commit: string): Promise<void> {
     const ms = Math.round(performance.now() - started);
     console.log(`${t.artifact}  ${hex.slice(0, 16)}…  ${ms} ms`);
   }
+  const man = join(outdir, MAN_PAGE_INPUT);
+  writeFileAtomic(man, manPageText());
+  sums += sha256sumsLine(MAN_PAGE_INPUT, sha256File(man));
+  console.log(`${MAN_PAGE_INPUT}  written`);
   writeFileAtomic(join(outdir, "SHA256SUMS"), sums);
   console.log(`${outdir}/SHA256SUMS written (commit ${commit})`);
 }
@@ -164,7 +219,15 @@ async function buildRelease(outdir: string, commit: string): Promise<void> {
 if (import.meta.main) {
   const commit = buildCommit();
   const args = process.argv.slice(2);
-  if (args.includes("--release")) {
+  if (args.includes("--man")) {
+    // --out FILE: write it elsewhere (npm run man writes dist/vmaudit.1).
+    const o = args.indexOf("--out");
+    const out =
+      o >= 0 && args[o + 1] ? resolve(args[o + 1] as string) : join(REPO, "dist", MAN_PAGE_INPUT);
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileAtomic(out, manPageText());
+    console.log(`${out} written (read it with: man ${out})`);
+  } else if (args.includes("--release")) {
     // --outdir DIR: build elsewhere (the reproducibility test builds a second copy).
     const o = args.indexOf("--outdir");
     const outdir =

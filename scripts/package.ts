@@ -158,6 +158,18 @@ function gatherInputs(dir: string): Inputs {
       "vmaudit has an exporter command now: set EXPORTER_PORT in scripts/package_meta.ts, so vmaudit-exporter.service ships",
     );
   }
+  // The man page is the release's, and must be the binary's own: what its
+  // `help --man` prints (a release directory with binaries of another
+  // build would otherwise get the page of different commands).
+  const manPage = join(dir, MAN_PAGE_INPUT);
+  if (!existsSync(manPage)) {
+    throw new PackagingError(`Cannot find "${manPage}": run npm run release first`);
+  }
+  if (readFileSync(manPage, "utf8") !== must([host, "help", "--man"])) {
+    throw new PackagingError(
+      `Cannot pack "${manPage}": it is not what ${host} help --man prints (rebuild the release: npm run release)`,
+    );
+  }
   const completions = {} as Record<Shell, string>;
   for (const shell of ["bash", "zsh", "fish"] as const) {
     completions[shell] = must([host, "completions", shell]);
@@ -170,7 +182,7 @@ function gatherInputs(dir: string): Inputs {
     dir,
     version: pkg.version,
     epoch: sourceDateEpoch(),
-    opts: { manPage: existsSync(join(dir, MAN_PAGE_INPUT)), exporter },
+    opts: { manPage: true, exporter },
     completions,
     debianChangelog: debianChangelog(entries),
     rpmChangelog: rpmChangelog(entries),
@@ -427,7 +439,7 @@ export function buildPackages(dir: string, level: number): string[] {
   const old = existsSync(sumsFile) ? readFileSync(sumsFile, "utf8") : "";
   writeFileAtomic(sumsFile, updateSums(old, entries));
   const extras = [
-    inputs.opts.manPage ? "man page" : `no man page (${MAN_PAGE_INPUT} absent)`,
+    inputs.opts.manPage ? "man page" : "no man page",
     inputs.opts.exporter ? "exporter unit" : "no exporter unit (no exporter command)",
   ];
   console.log(

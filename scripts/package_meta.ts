@@ -20,7 +20,11 @@ export const MAINTAINER = "vmaudit maintainers <maintainers@vmaudit.invalid>";
  */
 export const EXPORTER_PORT: number | undefined = undefined;
 
-/** The man page, when `vmaudit help --man` writes it into the release directory. */
+/**
+ * The man page in the release directory: `npm run release` writes it
+ * (scripts/build.ts), rendered as the binaries' `vmaudit help --man` prints
+ * it; scripts/package.ts packs it as /usr/share/man/man1/vmaudit.1.gz.
+ */
 export const MAN_PAGE_INPUT = "vmaudit.1";
 
 export const SUMMARY = "count the VMAs of every process and size vm.max_map_count";
@@ -32,7 +36,7 @@ export const DESCRIPTION: readonly string[] = [
     "It sets the value now and at boot, proves a limit with a stress worker, explains " +
     "one process's mappings, watches peaks over time, and exports metrics for " +
     "Prometheus and monitoring plugins.",
-  "The package has the binary, completions for bash, zsh and fish, and systemd units " +
+  "The package has the binary, a manual page, completions for bash, zsh and fish, and systemd units " +
     "for node_exporter's textfile collector, which are installed but not enabled.",
 ];
 

@@ -58,6 +58,11 @@ NEEDED=(
   "/usr/share/bash-completion/bash_completion:bash-completion"
   "deb-systemd-helper:init-system-helpers"
   "/usr/lib/systemd/systemd:systemd"
+  # the man page (test/e2e/man_page.test.ts, man vmaudit after dpkg -i):
+  # groff -man -ww, man -l, mandoc -Tlint
+  "groff:groff-base"
+  "man:man-db"
+  "mandoc:mandoc"
 )
 
 missing=()

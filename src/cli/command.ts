@@ -157,6 +157,15 @@ export const COMMON_OPTIONS = {
   "no-color": { kind: "flag", description: "Never colour the output (also: NO_COLOR=1)" },
 } as const satisfies OptionSpecs;
 
+/**
+ * The options runMain reads before any command (only as the first
+ * argument), for completions and the man page.
+ */
+export const GLOBAL_OPTIONS = {
+  help: { kind: "flag", short: "h", description: "Show help" },
+  version: { kind: "flag", short: "V", description: "Show the version" },
+} as const satisfies OptionSpecs;
+
 /** The exit codes every command shares, as the top-level help lists them. */
 export const COMMON_EXIT_CODES = {
   ok: { code: 0, meaning: "ok" },

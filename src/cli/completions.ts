@@ -11,6 +11,7 @@
 import {
   COMMON_OPTIONS,
   type Command,
+  GLOBAL_OPTIONS,
   type OptionSpecs,
   type PositionalSpec,
   type ValueCompletion as SpecCompletion,
@@ -19,10 +20,9 @@ import {
 export type Shell = "bash" | "zsh" | "fish";
 
 /** Top-level flags handled by runMain before any command. */
-const GLOBAL_FLAGS: { long: string; short: string; description: string }[] = [
-  { long: "help", short: "h", description: "Show help" },
-  { long: "version", short: "V", description: "Show the version" },
-];
+const GLOBAL_FLAGS: { long: string; short: string; description: string }[] = Object.entries(
+  GLOBAL_OPTIONS,
+).map(([long, o]) => ({ long, short: o.short, description: o.description }));
 
 /** What the shell offers for a value. */
 type ValueCompletion =

@@ -4,12 +4,13 @@
  * it and exits.
  *
  * Start-up is paid per path: `--version` loads nothing but this file and
- * the command table's metadata; help loads the usage renderer; a command
+ * the command table's metadata; help loads the usage renderer, `help --man`
+ * the man page renderer; a command
  * loads the parser (node:util) and then only its own implementation
  * (`command.load()`).
  */
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, ExitError, UsageError } from "../errors.ts";
-import { VERSION_LINE } from "../version.ts";
+import { BUILD_DATE, VERSION, VERSION_LINE } from "../version.ts";
 import type { Command } from "./command.ts";
 import { type Io, processIo } from "./io.ts";
 
@@ -47,6 +48,13 @@ async function dispatch(
       const { renderRootUsage } = await import("./usage.ts");
       io.stderr(renderRootUsage(commands));
       return EXIT_USAGE;
+    }
+    if (first === "help" && rest[0] === "--man") {
+      if (rest.length > 1)
+        throw new UsageError(`Unexpected argument "${rest[1]}": expected nothing after help --man`);
+      const { renderManPage } = await import("./man_page.ts");
+      io.stdout(renderManPage(commands, { version: VERSION, date: BUILD_DATE }));
+      return EXIT_OK;
     }
     if (first === "--help" || first === "-h" || first === "help") {
       const { renderCommandUsage, renderRootUsage } = await import("./usage.ts");

@@ -81,6 +81,7 @@ export function renderRootUsage(commands: readonly Command[]): string {
     "Global options:",
     "  -h, --help     Show help (also: vmaudit <command> --help)",
     "  -V, --version  Show the version",
+    "  help --man     Print the manual page (read it with: vmaudit help --man | man -l -)",
     "",
     "Exit codes:",
     "  0         ok",

@@ -20,8 +20,11 @@ export function parsePasswd(text: string): Map<number, string> {
   return users;
 }
 
+/** The local accounts file, read for uid to name. */
+export const PASSWD_FILE = "/etc/passwd";
+
 /** Load /etc/passwd; an empty map when it cannot be read. */
-export function loadUsers(path = "/etc/passwd"): Map<number, string> {
+export function loadUsers(path = PASSWD_FILE): Map<number, string> {
   try {
     return parsePasswd(readFileSync(path, "utf8"));
   } catch {

@@ -11,8 +11,8 @@ import {
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
-import { buildCommit, RELEASE_TARGETS, sha256sumsLine } from "../../scripts/build.ts";
-import { packageFileNames } from "../../scripts/package_meta.ts";
+import { buildCommit, buildDate, RELEASE_TARGETS, sha256sumsLine } from "../../scripts/build.ts";
+import { MAN_PAGE_INPUT, packageFileNames } from "../../scripts/package_meta.ts";
 import { BINARY, REPO, runBinary } from "../helpers/env.ts";
 
 function escapeRegExp(text: string): string {
@@ -35,6 +35,26 @@ describe("buildCommit()", () => {
     const commit = buildCommit({});
     expect(commit).toMatch(/^[0-9a-f]{12}(-dirty)?$/);
     expect(commit.startsWith(gitHead())).toBe(true);
+  });
+});
+
+describe("buildDate()", () => {
+  test("is SOURCE_DATE_EPOCH's day in UTC when it is set", () => {
+    expect(buildDate({ SOURCE_DATE_EPOCH: "1700000000" })).toBe("2023-11-14");
+    expect(buildDate({ SOURCE_DATE_EPOCH: "0" })).toBe("1970-01-01");
+  });
+  test("refuses a SOURCE_DATE_EPOCH that is not seconds", () => {
+    expect(() => buildDate({ SOURCE_DATE_EPOCH: "yesterday" })).toThrow(
+      'Cannot use SOURCE_DATE_EPOCH "yesterday": expected seconds since 1970',
+    );
+  });
+  test("is the HEAD commit's day otherwise, not today's", () => {
+    const p = Bun.spawnSync(["git", "log", "-1", "--format=%ct", "HEAD"], {
+      cwd: REPO,
+      stdout: "pipe",
+    });
+    const seconds = Number(p.stdout.toString().trim());
+    expect(buildDate({})).toBe(new Date(seconds * 1000).toISOString().slice(0, 10));
   });
 });
 
@@ -127,10 +147,11 @@ test("probe", () => {
       expect(err + out).toContain("the probe fails on purpose");
       expect(code).not.toBe(0);
       const seen = JSON.parse(readFileSync(seenFile, "utf8")) as { dir: string; files: string[] };
-      // The binaries, and the packages made from them (scripts/package.ts).
+      // The binaries, the man page, and the packages made from them (scripts/package.ts).
       expect(seen.files).toEqual(
         [
           "SHA256SUMS",
+          MAN_PAGE_INPUT,
           ...RELEASE_TARGETS.map((t) => t.artifact),
           ...packageFileNames(pkg.version),
         ].sort(),

@@ -28,6 +28,7 @@ import {
   fillTemplate,
   helpCommands,
   isPackageFileName,
+  MAN_PAGE_INPUT,
   newestGlibc,
   PACKAGE_ARCHES,
   PackagingError,
@@ -323,11 +324,15 @@ test("updateSums keeps the binaries' lines, replaces the packages' and drops sta
 });
 
 describe("npm run package refuses, in one line, exit 1, writing nothing", () => {
-  /** A fake release directory whose binaries are shell scripts printing `version` and `help`. */
-  function fakeRelease(name: string, version: string, help: string): string {
+  /**
+   * A fake release directory whose binaries are shell scripts printing
+   * `version`, `help` and, for `help --man`, "page"; with `man`, a vmaudit.1.
+   */
+  function fakeRelease(name: string, version: string, help: string, man?: string): string {
     const release = join(dir, name);
     mkdirSync(release);
-    const script = `#!/bin/sh\ncase "$1" in\n--version) echo '${version}' ;;\n--help) printf '%s\\n' '${help.replaceAll("\n", "' '")}' ;;\nesac\n`;
+    const script = `#!/bin/sh\ncase "$1" in\n--version) echo '${version}' ;;\n--help) printf '%s\\n' '${help.replaceAll("\n", "' '")}' ;;\nhelp) echo page ;;\nesac\n`;
+    if (man !== undefined) writeFileSync(join(release, MAN_PAGE_INPUT), man);
     for (const a of PACKAGE_ARCHES) {
       writeFileSync(join(release, a.artifact), script);
       chmodSync(join(release, a.artifact), 0o755);
@@ -373,6 +378,32 @@ describe("npm run package refuses, in one line, exit 1, writing nothing", () => 
     expect(readdirSync(release).sort()).toEqual(
       ["SHA256SUMS", ...PACKAGE_ARCHES.map((a) => a.artifact)].sort(),
     );
+  });
+
+  test(`a release without its ${MAN_PAGE_INPUT}`, () => {
+    const release = fakeRelease("no-man", `vmaudit ${pkg.version} (commit abc)`, HELP);
+    const r = pack(["--dir", release]);
+    expect(r.stderr).toBe(
+      `package: Cannot find "${join(release, MAN_PAGE_INPUT)}": run npm run release first\n`,
+    );
+    expect(r.code).toBe(1);
+    expect(readdirSync(release).sort()).toEqual(
+      ["SHA256SUMS", ...PACKAGE_ARCHES.map((a) => a.artifact)].sort(),
+    );
+  });
+
+  test(`a ${MAN_PAGE_INPUT} that is not what the binary's help --man prints`, () => {
+    const version = `vmaudit ${pkg.version} (commit abc)`;
+    const release = fakeRelease("other-man", version, HELP, "another page\n");
+    const r = pack(["--dir", release]);
+    expect(r.stderr).toMatch(
+      /^package: Cannot pack ".*\/other-man\/vmaudit\.1": it is not what .* help --man prints/,
+    );
+    expect(r.code).toBe(1);
+    expect(readFileSync(join(release, "SHA256SUMS"), "utf8")).toBe("sums\n");
+    // The same release with the page its binary prints gets past this check.
+    const same = fakeRelease("same-man", version, HELP, "page\n");
+    expect(pack(["--dir", same]).stderr).not.toContain(MAN_PAGE_INPUT);
   });
 
   test("an unknown argument exits 2", () => {

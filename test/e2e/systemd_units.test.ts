@@ -8,11 +8,11 @@
  * test/release/deb_install.release.ts.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { shippedUnits } from "../../scripts/package_meta.ts";
-import { BINARY, binary, REPO, rootTest } from "../helpers/env.ts";
+import { BINARY, binary, REPO, rootTest, runBinary } from "../helpers/env.ts";
 import { parsePromText } from "../helpers/prom_text.ts";
 
 const UNITS = join(REPO, "packaging", "systemd");
@@ -137,6 +137,43 @@ describe(SERVICE, () => {
       ]);
     }
     expect(unitText("vmaudit-exporter.service")).toStartWith("# NOT SHIPPED YET.");
+  });
+});
+
+describe("Documentation=man:vmaudit(1)", () => {
+  test("every unit names the man page", () => {
+    for (const u of shippedUnits({ exporter: true }))
+      expect([u.name, directive(unitText(u.name), "Documentation")]).toEqual([
+        u.name,
+        ["man:vmaudit(1)"],
+      ]);
+  });
+
+  test("systemd-analyze verify finds the page dist/vmaudit help --man prints, and fails without it", () => {
+    const man = join(dir, "man");
+    mkdirSync(join(man, "man1"), { recursive: true });
+    const page = runBinary(["help", "--man"]);
+    expect(page.code).toBe(0);
+    writeFileSync(join(man, "man1", "vmaudit.1"), page.stdout);
+    const service = unitText(SERVICE).replace(
+      /^ExecStart=\/usr\/bin\/vmaudit /m,
+      `ExecStart=${binary()} `,
+    );
+    const units = join(dir, "documented");
+    mkdirSync(units);
+    writeFileSync(join(units, SERVICE), service);
+    writeFileSync(join(units, TIMER), unitText(TIMER));
+    const verify = (manpath: string) =>
+      run(["systemd-analyze", "verify", "--man=yes", join(units, SERVICE), join(units, TIMER)], {
+        MANPATH: manpath,
+      });
+    const found = verify(man);
+    expect(found.stderr).toBe("");
+    expect(found.code).toBe(0);
+    // The check is real: without the page, verify says so.
+    const missing = verify(join(dir, "no-man"));
+    expect(missing.stderr).toContain("Command 'man vmaudit(1)' failed");
+    expect(missing.code).not.toBe(0);
   });
 });
 

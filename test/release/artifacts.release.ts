@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
 import { buildCommit, RELEASE_TARGETS } from "../../scripts/build.ts";
-import { isPackageFileName } from "../../scripts/package_meta.ts";
+import { isPackageFileName, MAN_PAGE_INPUT } from "../../scripts/package_meta.ts";
 import { REPO } from "../helpers/env.ts";
 import { RELEASE } from "./release_dir.ts";
 
@@ -122,7 +122,10 @@ const EXPECTED: Expectation[] = [
   },
 ];
 
-/** The SHA256SUMS lines of the binaries (the packages' lines are tested in packages.release.ts). */
+/**
+ * The SHA256SUMS lines of the binaries and the man page (the packages' lines
+ * are tested in packages.release.ts).
+ */
 function binarySums(sums: string): string[] {
   return sums
     .trimEnd()
@@ -130,13 +133,16 @@ function binarySums(sums: string): string[] {
     .filter((l) => !isPackageFileName(l.split("  ")[1] ?? ""));
 }
 
-test("the release has exactly the four targets, in the table and in SHA256SUMS", () => {
+test("the release has exactly the four targets and the man page, in the table and in SHA256SUMS", () => {
   expect(EXPECTED.map((e) => e.artifact).sort()).toEqual(
     RELEASE_TARGETS.map((t) => t.artifact).sort(),
   );
   const lines = binarySums(readFileSync(artifact("SHA256SUMS"), "utf8"));
-  expect(lines.map((l) => l.split("  ")[1]).sort()).toEqual(EXPECTED.map((e) => e.artifact).sort());
-  for (const line of lines) expect(line).toMatch(/^[0-9a-f]{64} {2}vmaudit-linux-[a-z0-9-]+$/);
+  expect(lines.map((l) => l.split("  ")[1]).sort()).toEqual(
+    [...EXPECTED.map((e) => e.artifact), MAN_PAGE_INPUT].sort(),
+  );
+  for (const line of lines)
+    expect(line).toMatch(/^[0-9a-f]{64} {2}(vmaudit-linux-[a-z0-9-]+|vmaudit\.1)$/);
 });
 
 test("sha256sum -c SHA256SUMS passes in the release directory", () => {
@@ -145,6 +151,7 @@ test("sha256sum -c SHA256SUMS passes in the release directory", () => {
   expect(r.code).toBe(0);
   const ok = r.stdout.trim().split("\n");
   for (const t of RELEASE_TARGETS) expect(ok).toContain(`${t.artifact}: OK`);
+  expect(ok).toContain(`${MAN_PAGE_INPUT}: OK`);
   for (const line of ok) expect(line).toEndWith(": OK");
 });
 
@@ -207,6 +214,14 @@ for (const e of EXPECTED) {
       expect(report.recommendedLimit).toBeGreaterThanOrEqual(65530);
     }, 60_000);
 
+    test(`help --man prints the release's ${MAN_PAGE_INPUT}, byte for byte`, () => {
+      const r = exec(["help", "--man"]);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      expect(r.stdout).toStartWith('.\\" vmaudit(1)');
+      expect(r.stdout).toBe(readFileSync(artifact(MAN_PAGE_INPUT), "utf8"));
+    }, 60_000);
+
     test("inspect $$ runs when the command table has inspect", () => {
       const help = exec(["--help"]);
       expect(help.code).toBe(0);
@@ -226,7 +241,7 @@ for (const e of EXPECTED) {
 describe("reproducibility", () => {
   const again = mkdtempSync(join(tmpdir(), "vmaudit-release-again-"));
   afterAll(() => rmSync(again, { recursive: true, force: true }));
-  test("a second release build of the same commit in another directory has the same SHA256SUMS", () => {
+  test("a second release build of the same commit in another directory has the same SHA256SUMS (man page included)", () => {
     const r = run([
       process.execPath,
       join(REPO, "scripts", "build.ts"),

@@ -1,7 +1,7 @@
 /**
  * The .deb of this machine's architecture installed on this machine with
- * dpkg, used, and removed again: the binary, the completions through each
- * shell's own loader, the units through `systemd-analyze verify` and a real
+ * dpkg, used, and removed again: the binary, `man vmaudit`, the completions
+ * through each shell's own loader, the units through `systemd-analyze verify` and a real
  * systemd (in a container that shares /usr), then `dpkg -r` and
  * `dpkg --purge` leave the file system as it was.
  *
@@ -55,7 +55,10 @@ function run(cmd: string[], env: Record<string, string> = {}): Run {
 
 const arch = PACKAGE_ARCHES.find((a) => a.deb === (process.arch === "arm64" ? "arm64" : "amd64"));
 const DEB = join(RELEASE, debFileName(pkg.version, arch?.deb ?? "amd64"));
-const FILES = packageFiles("deb", { manPage: false, exporter: false }).map((f) => f.path);
+const FILES = packageFiles("deb", { manPage: true, exporter: false }).map((f) => f.path);
+const MAN_PAGE = "/usr/share/man/man1/vmaudit.1.gz";
+/** man as a user runs it, without a pager or a terminal: plain text, 80 columns. */
+const MAN_ENV = { MANPAGER: "cat", PAGER: "cat", MANWIDTH: "80" };
 const TIMER = "vmaudit-textfile.timer";
 const SERVICE = "vmaudit-textfile.service";
 const ENABLE_LINK = `/etc/systemd/system/timers.target.wants/${TIMER}`;
@@ -151,6 +154,24 @@ describeRoot(`dpkg -i ${debFileName(pkg.version, arch?.deb ?? "amd64")} on this 
     expect(Bun.which("vmaudit", { PATH })).toBe("/usr/bin/vmaudit");
   });
 
+  test("man vmaudit shows the installed page, found in /usr/share/man, without a warning", () => {
+    requireInstalled();
+    expect(run(["man", "-w", "vmaudit"], MAN_ENV).stdout.trim()).toBe(MAN_PAGE);
+    const r = run(["man", "--warnings", "vmaudit"], MAN_ENV);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^VMAUDIT\(1\) +User Commands +VMAUDIT\(1\)$/m);
+    expect(r.stdout).toMatch(/^ +vmaudit - count the VMAs of every process/m);
+    expect(r.stdout).toMatch(
+      new RegExp(`^vmaudit ${pkg.version.replaceAll(".", "\\.")} .*VMAUDIT\\(1\\)$`, "m"),
+    );
+    // The installed binary prints the installed page.
+    const gz = readFileSync(MAN_PAGE);
+    expect(Buffer.from(Bun.gunzipSync(new Uint8Array(gz))).toString()).toBe(
+      run(["vmaudit", "help", "--man"]).stdout,
+    );
+  });
+
   test("dpkg -L lists the package's files, and they are what appeared on disk (with dpkg's records)", () => {
     requireInstalled();
     const listed = run(["dpkg", "-L", "vmaudit"]).stdout.trimEnd().split("\n");
@@ -202,7 +223,7 @@ describeRoot(`dpkg -i ${debFileName(pkg.version, arch?.deb ?? "amd64")} on this 
     expect(fish.stdout.split("\n").map((l) => l.split("\t")[0])).toContain("scan");
   });
 
-  test("systemd-analyze verify accepts the installed units", () => {
+  test("systemd-analyze verify accepts the installed units, and finds their Documentation=man:vmaudit(1)", () => {
     requireInstalled();
     const units = shippedUnits({ exporter: false }).map((u) => `${UNIT_DIR}/${u.name}`);
     const r = run(["systemd-analyze", "verify", ...units]);
@@ -320,6 +341,9 @@ describeRoot(`dpkg -i ${debFileName(pkg.version, arch?.deb ?? "amd64")} on this 
     const r = run(["dpkg", "-r", "vmaudit"]);
     expect(r.code).toBe(0);
     for (const f of FILES) expect([f, existsSync(f)]).toEqual([f, false]);
+    const man = run(["man", "-w", "vmaudit"], MAN_ENV);
+    expect(man.stderr).toBe("No manual entry for vmaudit\n");
+    expect(man.code).toBe(16);
     const { added, removed } = diff(before, snapshot());
     expect(removed).toEqual([]);
     expect(added).toEqual(

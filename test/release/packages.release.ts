@@ -77,7 +77,9 @@ const HOST_ARTIFACT =
   process.arch === "arm64" ? "vmaudit-linux-arm64" : "vmaudit-linux-x64-baseline";
 const host = (args: string[]) => run([inRelease(HOST_ARTIFACT), ...args]);
 const HAS_EXPORTER = helpCommands(host(["--help"]).stdout).includes("exporter");
-const OPTS = { manPage: existsSync(join(RELEASE, MAN_PAGE_INPUT)), exporter: HAS_EXPORTER };
+// npm run package refuses a release without its man page, so the packages have it.
+const OPTS = { manPage: true, exporter: HAS_EXPORTER };
+const MAN_PAGE = "/usr/share/man/man1/vmaudit.1.gz";
 
 test("the release has the four packages, listed in SHA256SUMS, and sha256sum -c passes", () => {
   const sums = readFileSync(inRelease("SHA256SUMS"), "utf8");
@@ -93,7 +95,8 @@ test("the release has the four packages, listed in SHA256SUMS, and sha256sum -c 
   const check = Bun.spawnSync(["sha256sum", "-c", "SHA256SUMS"], { cwd: RELEASE, stdout: "pipe" });
   expect(check.exitCode).toBe(0);
   const ok = check.stdout.toString().trim().split("\n");
-  expect(ok).toHaveLength(RELEASE_TARGETS.length + packageFileNames(VERSION).length);
+  // The binaries, the man page and the packages.
+  expect(ok).toHaveLength(RELEASE_TARGETS.length + 1 + packageFileNames(VERSION).length);
 });
 
 /** One entry of a tar listing (tar -tv --full-time --numeric-owner). */
@@ -210,6 +213,14 @@ for (const arch of PACKAGE_ARCHES) {
           "NOT RUN: vmaudit-exporter.service: this build has no exporter command, so it is not shipped",
         );
       }
+    });
+
+    test(`${MAN_PAGE} is gzip -9n of the release's ${MAN_PAGE_INPUT}`, () => {
+      const gz = debFile(deb, MAN_PAGE);
+      expect([gz[3], gz.readUInt32LE(4), gz[8]]).toEqual([0, 0, 2]);
+      expect(Buffer.from(Bun.gunzipSync(new Uint8Array(gz))).toString()).toBe(
+        readFileSync(inRelease(MAN_PAGE_INPUT), "utf8"),
+      );
     });
 
     test("changelog.gz is gzip -9n and dpkg-parsechangelog reads this version from it", () => {
@@ -369,6 +380,9 @@ for (const arch of PACKAGE_ARCHES) {
         expect(sha256(readFileSync(join(root, "usr/bin/vmaudit")))).toBe(
           sha256(readFileSync(inRelease(arch.artifact))),
         );
+        expect(Buffer.from(Bun.gunzipSync(readFileSync(join(root, MAN_PAGE)))).toString()).toBe(
+          readFileSync(inRelease(MAN_PAGE_INPUT), "utf8"),
+        );
         const verify = run(["rpm", "--root", root, "-V", "--nodeps", "vmaudit"]);
         expect(verify.stdout + verify.stderr).toBe("");
         expect(verify.code).toBe(0);
@@ -389,6 +403,8 @@ for (const arch of PACKAGE_ARCHES) {
             "/usr/share",
             "/usr/share/doc",
             "/usr/share/licenses",
+            "/usr/share/man",
+            "/usr/share/man/man1",
           ].sort(),
         );
       },
@@ -413,6 +429,10 @@ describe("rpmlint", () => {
       expect([String(re), findings.some((f) => re.test(f))]).toEqual([String(re), true]);
   }, 120_000);
 
+  test("its no-manual-page-for-binary is its own mistake: the rpms have vmaudit's man page", () => {
+    for (const rpm of rpms) expect(run(["rpm", "-qpl", rpm]).stdout).toContain(`${MAN_PAGE}\n`);
+  });
+
   test("with the filters: 0 errors, 0 warnings", () => {
     const r = run(["rpmlint", "-r", rc, ...rpms]);
     expect(r.stdout).toMatch(/ 0 errors, 0 warnings/);
@@ -423,11 +443,11 @@ describe("rpmlint", () => {
 test("a second packaging of the same release in another directory gives the same bytes", () => {
   const again = join(work, "again");
   mkdirSync(again);
-  for (const t of RELEASE_TARGETS) {
+  for (const name of [...RELEASE_TARGETS.map((t) => t.artifact), MAN_PAGE_INPUT]) {
     try {
-      linkSync(inRelease(t.artifact), join(again, t.artifact));
+      linkSync(inRelease(name), join(again, name));
     } catch {
-      copyFileSync(inRelease(t.artifact), join(again, t.artifact));
+      copyFileSync(inRelease(name), join(again, name));
     }
   }
   const args = (process.env.VMAUDIT_PACKAGE_ARGS ?? "").split(" ").filter(Boolean);
