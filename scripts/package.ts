@@ -38,9 +38,9 @@ import {
   debControl,
   debFileName,
   debianChangelog,
-  EXPORTER_PORT,
   type Family,
   fillTemplate,
+  installedUnitText,
   helpCommands,
   isPackageFileName,
   MAINTAINER,
@@ -55,6 +55,7 @@ import {
   packageFiles,
   packageVersion,
   parseChangelog,
+  REQUIRED_COMMANDS,
   RPM_OWNED_DIRS,
   RPM_RELEASE,
   rpmChangelog,
@@ -147,15 +148,10 @@ function gatherInputs(dir: string): Inputs {
     );
   }
   const commands = helpCommands(must([host, "--help"], { NO_COLOR: "1" }));
-  if (!commands.includes("scan") || !commands.includes("completions")) {
+  const missing = REQUIRED_COMMANDS.filter((c) => !commands.includes(c));
+  if (missing.length > 0) {
     throw new PackagingError(
-      `Cannot read the commands of ${host} --help: got ${commands.join(", ")}`,
-    );
-  }
-  const exporter = commands.includes("exporter");
-  if (exporter && EXPORTER_PORT === undefined) {
-    throw new PackagingError(
-      "vmaudit has an exporter command now: set EXPORTER_PORT in scripts/package_meta.ts, so vmaudit-exporter.service ships",
+      `Cannot package ${host}: its --help lists no ${missing.join(", ")} command (the units and completions run them); got ${commands.join(", ")}`,
     );
   }
   const completions = {} as Record<Shell, string>;
@@ -170,7 +166,7 @@ function gatherInputs(dir: string): Inputs {
     dir,
     version: pkg.version,
     epoch: sourceDateEpoch(),
-    opts: { manPage: existsSync(join(dir, MAN_PAGE_INPUT)), exporter },
+    opts: { manPage: existsSync(join(dir, MAN_PAGE_INPUT)) },
     completions,
     debianChangelog: debianChangelog(entries),
     rpmChangelog: rpmChangelog(entries),
@@ -192,11 +188,7 @@ function contentBytes(content: Content, arch: PackageArch, inputs: Inputs): Buff
       return Buffer.from(inputs.completions[content.shell]);
     case "unit": {
       const text = readFileSync(join(REPO, "packaging", "systemd", content.name), "utf8");
-      return Buffer.from(
-        content.name === "vmaudit-exporter.service"
-          ? fillTemplate(text, { EXPORTER_PORT: String(EXPORTER_PORT) })
-          : text,
-      );
+      return Buffer.from(installedUnitText(content.name, text));
     }
     case "repo":
       return readFileSync(join(REPO, content.path));
@@ -264,7 +256,7 @@ function glibcOf(binary: string): string {
 }
 
 function unitValues(inputs: Inputs): Record<string, string> {
-  const units = shippedUnits(inputs.opts);
+  const units = shippedUnits();
   return {
     UNITS: units.map((u) => u.name).join(" "),
     INSTALLABLE_UNITS: units
@@ -428,7 +420,6 @@ export function buildPackages(dir: string, level: number): string[] {
   writeFileAtomic(sumsFile, updateSums(old, entries));
   const extras = [
     inputs.opts.manPage ? "man page" : `no man page (${MAN_PAGE_INPUT} absent)`,
-    inputs.opts.exporter ? "exporter unit" : "no exporter unit (no exporter command)",
   ];
   console.log(
     `${sumsFile} updated: ${packageFileNames(inputs.version).length} packages; ${extras.join(", ")}`,

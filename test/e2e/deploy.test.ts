@@ -14,7 +14,8 @@ import { PodMonitor } from "@kubernetes-models/prometheus-operator/monitoring.co
 import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
 import { DaemonSet } from "kubernetes-models/apps/v1/DaemonSet";
 import { Namespace } from "kubernetes-models/v1/Namespace";
-import { DEFAULT_COMMAND, EXPORTER_PORT } from "../../scripts/image.ts";
+import { DEFAULT_COMMAND } from "../../scripts/image.ts";
+import { EXPORTER_PORT } from "../../src/commands/exporter.ts";
 import { BINARY } from "../helpers/env.ts";
 import {
   DEPLOY,

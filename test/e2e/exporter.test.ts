@@ -25,7 +25,7 @@ function tool(name: string, pkg: string): string {
 }
 
 const LOG_LINE =
-  /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (listening on |stopping \(|not running as root|\S+ "[A-Z]+ \S+" \d{3} \d+ \d+\.\dms ")/;
+  /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (listening on |stopping \(|not root|\S+ "[A-Z]+ \S+" \d{3} \d+ \d+\.\dms ")/;
 
 let dir: string;
 let holder: Holder;

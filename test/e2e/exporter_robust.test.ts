@@ -42,7 +42,7 @@ function raw(data: string | Buffer, waitMs = 3000): Promise<RawReply> {
       });
     };
     const timer = setTimeout(() => done(false), waitMs);
-    socket.on("data", (c) => chunks.push(c));
+    socket.on("data", (c: Buffer) => chunks.push(c));
     socket.on("end", () => done(true));
     socket.on("close", () => done(true));
     socket.on("error", () => done(true));

@@ -26,13 +26,13 @@ import { buildCommit, IMAGE_ARTIFACT } from "../../scripts/build.ts";
 import {
   buildImage,
   DEFAULT_COMMAND,
-  EXPORTER_PORT,
   IMAGE_BINARY,
   IMAGE_PLATFORMS,
   IMAGE_REF_NAME,
   sourceDateEpoch,
   withSumLine,
 } from "../../scripts/image.ts";
+import { EXPORTER_PORT } from "../../src/commands/exporter.ts";
 import { BINARY, IS_ROOT, kernelCount, REPO, readLimit, rootTest } from "../helpers/env.ts";
 import { type Holder, spawnHolder } from "../helpers/holder.ts";
 import { daemonSet, exporterCapabilities, exporterContainer } from "../helpers/manifests.ts";
