@@ -4,6 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { benchExporter, printExporterBench } from "./exporter.ts";
 import { benchScan, printScanBench } from "./scan.ts";
 import { benchStress, printStressBench } from "./stress.ts";
 
@@ -22,6 +23,9 @@ async function main(): Promise<void> {
   } else {
     console.log("stress benchmark: skipped (needs root to set vm.max_map_count)");
   }
+  const exporter = await benchExporter(BINARY);
+  printExporterBench(exporter);
+  results.exporter = exporter;
   mkdirSync(join(REPO, "bench", "out"), { recursive: true });
   writeFileSync(
     join(REPO, "bench", "out", "results.json"),
