@@ -40,8 +40,8 @@ import {
   debianChangelog,
   type Family,
   fillTemplate,
-  installedUnitText,
   helpCommands,
+  installedUnitText,
   isPackageFileName,
   MAINTAINER,
   MAN_PAGE_INPUT,
@@ -255,7 +255,7 @@ function glibcOf(binary: string): string {
   return glibc;
 }
 
-function unitValues(inputs: Inputs): Record<string, string> {
+function unitValues(): Record<string, string> {
   const units = shippedUnits();
   return {
     UNITS: units.map((u) => u.name).join(" "),
@@ -270,7 +270,7 @@ function buildDeb(work: string, arch: PackageArch, inputs: Inputs, level: number
   const root = join(work, `deb-${arch.deb}`);
   const files = packageFiles("deb", inputs.opts);
   stageFiles(root, files, arch, inputs);
-  const units = unitValues(inputs);
+  const units = unitValues();
   for (const script of ["postinst", "prerm", "postrm"]) {
     const text = readFileSync(join(REPO, "packaging", "debian", script), "utf8");
     const values = Object.fromEntries(
@@ -341,7 +341,7 @@ function buildRpm(work: string, arch: PackageArch, inputs: Inputs, level: number
       STAGE: stage,
       FILES: rpmFilesSection(files),
       PAYLOAD: `w${level}T${XZ_THREADS}.xzdio`,
-      UNITS: unitValues(inputs).UNITS as string,
+      UNITS: unitValues().UNITS as string,
     }) + inputs.rpmChangelog;
   const specFile = join(top, "vmaudit.spec");
   writeFileSync(specFile, spec);
@@ -418,9 +418,7 @@ export function buildPackages(dir: string, level: number): string[] {
   const sumsFile = join(dir, "SHA256SUMS");
   const old = existsSync(sumsFile) ? readFileSync(sumsFile, "utf8") : "";
   writeFileAtomic(sumsFile, updateSums(old, entries));
-  const extras = [
-    inputs.opts.manPage ? "man page" : `no man page (${MAN_PAGE_INPUT} absent)`,
-  ];
+  const extras = [inputs.opts.manPage ? "man page" : `no man page (${MAN_PAGE_INPUT} absent)`];
   console.log(
     `${sumsFile} updated: ${packageFileNames(inputs.version).length} packages; ${extras.join(", ")}`,
   );
