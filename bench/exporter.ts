@@ -8,13 +8,16 @@
  *   fractions), and the exporter's RSS before and after them. "Before" is
  *   after the first scan and a warm-up of 1,000 requests (Bun's JIT and
  *   heap settle there; that growth is printed too). Target: RSS grows by at
- *   most 5 MiB over the 10,000.
+ *   most 5 MiB over the 10,000. Then 10,000 more: a leak would grow again.
  * - A scrape storm: a fresh exporter, 50 clients for 15 s as fast as they
  *   can, then one last scrape that reads vmaudit_exporter_scans_total.
  *   Every scan of that exporter happened within the window, so it must be
  *   at most floor(window / min-interval) + 1.
  * - The same 10,000 requests with Bun's JIT off (BUN_JSC_useJIT=0): what
- *   the systemd unit's MemoryDenyWriteExecute=yes leads to.
+ *   the systemd unit's MemoryDenyWriteExecute=yes leads to; and with only
+ *   JavaScriptCore's optimizing tier off (BUN_JSC_useFTLJIT=0), which shows
+ *   what the RSS growth of the first run is: that tier compiling the hot
+ *   paths, once.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -49,9 +52,11 @@ export interface ExporterBench {
     rssStartKiB: number;
     rssBeforeKiB: number;
     rssAfterKiB: number;
+    rssAgainKiB: number;
   };
   storm: LoadRun & { windowS: number; scans: number; bound: number };
-  noJit: LoadRun & { rssBeforeKiB: number; rssAfterKiB: number };
+  noJit: LoadRun & { rssBeforeKiB: number; rssAfterKiB: number; rssAgainKiB: number };
+  noFtl: LoadRun & { rssBeforeKiB: number; rssAfterKiB: number; rssAgainKiB: number };
 }
 
 function rssKiB(pid: number): number {
@@ -120,7 +125,10 @@ async function loadRun(binary: string, dir: string, env: Record<string, string> 
     const rssBeforeKiB = rssKiB(exp.proc.pid);
     const run = await ab(["-n", String(REQUESTS), "-c", String(CONCURRENCY)], url, dir);
     const rssAfterKiB = rssKiB(exp.proc.pid);
-    return { ...run, rssStartKiB, rssBeforeKiB, rssAfterKiB };
+    // Once more: a leak grows again, a heap that settled does not.
+    await ab(["-n", String(REQUESTS), "-c", String(CONCURRENCY)], url, dir);
+    const rssAgainKiB = rssKiB(exp.proc.pid);
+    return { ...run, rssStartKiB, rssBeforeKiB, rssAfterKiB, rssAgainKiB };
   } finally {
     await exp.stop();
   }
@@ -151,7 +159,9 @@ export async function benchExporter(binary: string): Promise<ExporterBench | str
 
     const noJitRun = await loadRun(binary, dir, { BUN_JSC_useJIT: "0" });
     const { rssStartKiB: _, ...noJit } = noJitRun;
-    return { ab: abPath, load, storm, noJit };
+    const noFtlRun = await loadRun(binary, dir, { BUN_JSC_useFTLJIT: "0" });
+    const { rssStartKiB: __, ...noFtl } = noFtlRun;
+    return { ab: abPath, load, storm, noJit, noFtl };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -163,6 +173,7 @@ export function printExporterBench(b: ExporterBench | string): void {
     return;
   }
   const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
+  const signed = (x: number) => `${x >= 0 ? "+" : ""}${x.toFixed(1)}`;
   const line = (r: LoadRun) =>
     `${r.requestsPerSecond.toFixed(0)} requests/s, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms, ${r.failed} failed of ${r.requests}`;
   const l = b.load;
@@ -172,7 +183,10 @@ export function printExporterBench(b: ExporterBench | string): void {
   console.log(`  ${REQUESTS} requests, ${CONCURRENCY} at a time: ${line(l)}`);
   const growth = (l.rssAfterKiB - l.rssBeforeKiB) / 1024;
   console.log(
-    `  RSS: ${mib(l.rssStartKiB)} after the first scan, ${mib(l.rssBeforeKiB)} after ${WARMUP} warm-up requests, ${mib(l.rssAfterKiB)} after ${REQUESTS} more: ${growth >= 0 ? "+" : ""}${growth.toFixed(1)} MiB   target <= +${TARGETS.rssGrowthMiB} MiB: ${verdict(growth <= TARGETS.rssGrowthMiB)}`,
+    `  RSS: ${mib(l.rssStartKiB)} after the first scan, ${mib(l.rssBeforeKiB)} after ${WARMUP} warm-up requests, ${mib(l.rssAfterKiB)} after ${REQUESTS} more: ${signed(growth)} MiB   target <= +${TARGETS.rssGrowthMiB} MiB: ${verdict(growth <= TARGETS.rssGrowthMiB)}`,
+  );
+  console.log(
+    `  RSS after another ${REQUESTS}: ${mib(l.rssAgainKiB)} (${signed((l.rssAgainKiB - l.rssAfterKiB) / 1024)} MiB)`,
   );
   const s = b.storm;
   console.log(
@@ -180,6 +194,10 @@ export function printExporterBench(b: ExporterBench | string): void {
   );
   const n = b.noJit;
   console.log(
-    `  JIT off (BUN_JSC_useJIT=0, as under MemoryDenyWriteExecute=yes): ${line(n)}; RSS ${mib(n.rssBeforeKiB)} -> ${mib(n.rssAfterKiB)}`,
+    `  JIT off (BUN_JSC_useJIT=0, as under MemoryDenyWriteExecute=yes): ${line(n)}; RSS ${mib(n.rssBeforeKiB)} -> ${mib(n.rssAfterKiB)} -> ${mib(n.rssAgainKiB)}`,
+  );
+  const f = b.noFtl;
+  console.log(
+    `  FTL tier off (BUN_JSC_useFTLJIT=0): ${line(f)}; RSS ${mib(f.rssBeforeKiB)} -> ${mib(f.rssAfterKiB)} -> ${mib(f.rssAgainKiB)}`,
   );
 }
