@@ -40,26 +40,18 @@ import {
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import pkg from "../package.json" with { type: "json" };
+import { EXPORTER_PORT } from "../src/commands/exporter.ts";
 import { writeFileAtomic } from "../src/fs/atomic_write.ts";
 import { buildCommit, compile, IMAGE_ARTIFACT, sha256sumsLine } from "./build.ts";
 
 const REPO = join(import.meta.dir, "..");
 
 /**
- * The exporter's port. The Prometheus wiki's "Default port allocations" has
- * no free number left in 9100-9999 (every one names an exporter), so vmaudit
- * takes one above it that is none of the well-known ports of a Kubernetes
- * node (kubelet 10248/10250/10255, kube-proxy 10249/10256, controller
- * manager 10257, scheduler 10259) nor of Zabbix (10050/10051) or Webmin
- * (10000). Register it on the wiki when the exporter ships.
- */
-export const EXPORTER_PORT = 10065;
-
-/**
  * The image's default command (after the `vmaudit` entry point): the
  * exporter, on every address of the pod, over the host's /proc mounted at
- * /host/proc. One constant, so it is one edit when the exporter's flags
- * change.
+ * /host/proc, on the exporter's port (EXPORTER_PORT, written once in
+ * src/commands/exporter.ts). The DaemonSet's exporter runs exactly this
+ * (test/e2e/deploy.test.ts).
  */
 export const DEFAULT_COMMAND: readonly string[] = [
   "exporter",

@@ -38,10 +38,10 @@ import {
   debControl,
   debFileName,
   debianChangelog,
-  EXPORTER_PORT,
   type Family,
   fillTemplate,
   helpCommands,
+  installedUnitText,
   isPackageFileName,
   MAINTAINER,
   MAN_PAGE_INPUT,
@@ -55,6 +55,7 @@ import {
   packageFiles,
   packageVersion,
   parseChangelog,
+  REQUIRED_COMMANDS,
   RPM_OWNED_DIRS,
   RPM_RELEASE,
   rpmChangelog,
@@ -147,15 +148,10 @@ function gatherInputs(dir: string): Inputs {
     );
   }
   const commands = helpCommands(must([host, "--help"], { NO_COLOR: "1" }));
-  if (!commands.includes("scan") || !commands.includes("completions")) {
+  const missing = REQUIRED_COMMANDS.filter((c) => !commands.includes(c));
+  if (missing.length > 0) {
     throw new PackagingError(
-      `Cannot read the commands of ${host} --help: got ${commands.join(", ")}`,
-    );
-  }
-  const exporter = commands.includes("exporter");
-  if (exporter && EXPORTER_PORT === undefined) {
-    throw new PackagingError(
-      "vmaudit has an exporter command now: set EXPORTER_PORT in scripts/package_meta.ts, so vmaudit-exporter.service ships",
+      `Cannot package ${host}: its --help lists no ${missing.join(", ")} command (the units and completions run them); got ${commands.join(", ")}`,
     );
   }
   // The man page is the release's, and must be the binary's own: what its
@@ -182,7 +178,7 @@ function gatherInputs(dir: string): Inputs {
     dir,
     version: pkg.version,
     epoch: sourceDateEpoch(),
-    opts: { manPage: true, exporter },
+    opts: { manPage: true },
     completions,
     debianChangelog: debianChangelog(entries),
     rpmChangelog: rpmChangelog(entries),
@@ -204,11 +200,7 @@ function contentBytes(content: Content, arch: PackageArch, inputs: Inputs): Buff
       return Buffer.from(inputs.completions[content.shell]);
     case "unit": {
       const text = readFileSync(join(REPO, "packaging", "systemd", content.name), "utf8");
-      return Buffer.from(
-        content.name === "vmaudit-exporter.service"
-          ? fillTemplate(text, { EXPORTER_PORT: String(EXPORTER_PORT) })
-          : text,
-      );
+      return Buffer.from(installedUnitText(content.name, text));
     }
     case "repo":
       return readFileSync(join(REPO, content.path));
@@ -275,8 +267,8 @@ function glibcOf(binary: string): string {
   return glibc;
 }
 
-function unitValues(inputs: Inputs): Record<string, string> {
-  const units = shippedUnits(inputs.opts);
+function unitValues(): Record<string, string> {
+  const units = shippedUnits();
   return {
     UNITS: units.map((u) => u.name).join(" "),
     INSTALLABLE_UNITS: units
@@ -290,7 +282,7 @@ function buildDeb(work: string, arch: PackageArch, inputs: Inputs, level: number
   const root = join(work, `deb-${arch.deb}`);
   const files = packageFiles("deb", inputs.opts);
   stageFiles(root, files, arch, inputs);
-  const units = unitValues(inputs);
+  const units = unitValues();
   for (const script of ["postinst", "prerm", "postrm"]) {
     const text = readFileSync(join(REPO, "packaging", "debian", script), "utf8");
     const values = Object.fromEntries(
@@ -361,7 +353,7 @@ function buildRpm(work: string, arch: PackageArch, inputs: Inputs, level: number
       STAGE: stage,
       FILES: rpmFilesSection(files),
       PAYLOAD: `w${level}T${XZ_THREADS}.xzdio`,
-      UNITS: unitValues(inputs).UNITS as string,
+      UNITS: unitValues().UNITS as string,
     }) + inputs.rpmChangelog;
   const specFile = join(top, "vmaudit.spec");
   writeFileSync(specFile, spec);
@@ -438,10 +430,7 @@ export function buildPackages(dir: string, level: number): string[] {
   const sumsFile = join(dir, "SHA256SUMS");
   const old = existsSync(sumsFile) ? readFileSync(sumsFile, "utf8") : "";
   writeFileAtomic(sumsFile, updateSums(old, entries));
-  const extras = [
-    inputs.opts.manPage ? "man page" : "no man page",
-    inputs.opts.exporter ? "exporter unit" : "no exporter unit (no exporter command)",
-  ];
+  const extras = ["man page", "exporter unit"];
   console.log(
     `${sumsFile} updated: ${packageFileNames(inputs.version).length} packages; ${extras.join(", ")}`,
   );

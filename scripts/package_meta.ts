@@ -13,12 +13,12 @@ export const MAINTAINER = "vmaudit maintainers <maintainers@vmaudit.invalid>";
 
 /**
  * The port of `vmaudit exporter --listen 127.0.0.1:PORT` in
- * packaging/systemd/vmaudit-exporter.service. The command does not exist
- * yet and its port is chosen with it: set this number then, and the unit
- * ships. Until then the unit is left out of the packages; once `exporter`
- * exists, packaging refuses to run while this is undefined.
+ * packaging/systemd/vmaudit-exporter.service (its `@EXPORTER_PORT@`): the
+ * exporter's own constant, so the unit, the image and the command agree.
  */
-export const EXPORTER_PORT: number | undefined = undefined;
+import { EXPORTER_PORT } from "../src/commands/exporter.ts";
+
+export { EXPORTER_PORT };
 
 /**
  * The man page in the release directory: `npm run release` writes it
@@ -37,7 +37,8 @@ export const DESCRIPTION: readonly string[] = [
     "one process's mappings, watches peaks over time, and exports metrics for " +
     "Prometheus and monitoring plugins.",
   "The package has the binary, a manual page, completions for bash, zsh and fish, and systemd units " +
-    "for node_exporter's textfile collector, which are installed but not enabled.",
+    "for node_exporter's textfile collector and for vmaudit's own Prometheus exporter, " +
+    "which are installed but not enabled.",
 ];
 
 /** One architecture of the packages, and the release binary it packs. */
@@ -88,23 +89,38 @@ export interface Unit {
 }
 
 export const UNIT_DIR = "/usr/lib/systemd/system";
-const TEXTFILE_UNITS: readonly Unit[] = [
+/** The units every package ships (none enabled), in packaging/systemd/. */
+export const UNITS: readonly Unit[] = [
+  { name: "vmaudit-exporter.service", installable: true },
   { name: "vmaudit-textfile.service", installable: false },
   { name: "vmaudit-textfile.timer", installable: true },
 ];
-const EXPORTER_UNIT: Unit = { name: "vmaudit-exporter.service", installable: true };
 
-/** What the binary being packed can do, which decides optional contents. */
+/**
+ * A unit as the packages install it, from its text in packaging/systemd/:
+ * the exporter's `@EXPORTER_PORT@` filled in, the others as they are.
+ *
+ * @example
+ * installedUnitText("vmaudit-exporter.service", "ExecStart=... 127.0.0.1:@EXPORTER_PORT@\n"); // "ExecStart=... 127.0.0.1:10065\n"
+ */
+export function installedUnitText(name: string, repoText: string): string {
+  return name === "vmaudit-exporter.service"
+    ? fillTemplate(repoText, { EXPORTER_PORT: String(EXPORTER_PORT) })
+    : repoText;
+}
+
+/** The commands the packaged units and completions run: the binary must have them. */
+export const REQUIRED_COMMANDS: readonly string[] = ["scan", "exporter", "completions"];
+
+/** What the binary being packed comes with, which decides optional contents. */
 export interface PackageOptions {
   /** A man page input exists (MAN_PAGE_INPUT). */
   manPage: boolean;
-  /** The binary has the `exporter` command. */
-  exporter: boolean;
 }
 
-/** The units a package with these options ships. */
-export function shippedUnits(opts: Pick<PackageOptions, "exporter">): Unit[] {
-  return opts.exporter ? [...TEXTFILE_UNITS, EXPORTER_UNIT] : [...TEXTFILE_UNITS];
+/** The units the packages ship. */
+export function shippedUnits(): Unit[] {
+  return [...UNITS];
 }
 
 /** The standard completion folder of each shell, per family (zsh differs). */
@@ -126,7 +142,7 @@ export function completionPath(family: Family, shell: Shell): string {
  * Every file of the package, sorted by path.
  *
  * @example
- * packageFiles("deb", { manPage: false, exporter: false })[0]?.path; // "/usr/bin/vmaudit"
+ * packageFiles("deb", { manPage: false })[0]?.path; // "/usr/bin/vmaudit"
  */
 export function packageFiles(family: Family, opts: PackageOptions): PackagedFile[] {
   const files: PackagedFile[] = [
@@ -138,7 +154,7 @@ export function packageFiles(family: Family, opts: PackageOptions): PackagedFile
         content: { kind: "completion", shell },
       }),
     ),
-    ...shippedUnits(opts).map(
+    ...shippedUnits().map(
       (u): PackagedFile => ({
         path: `${UNIT_DIR}/${u.name}`,
         mode: 0o644,

@@ -9,6 +9,7 @@ import type { Command } from "../cli/command.ts";
 import { applyCommand } from "./apply.ts";
 import { checkCommand } from "./check.ts";
 import { completionsCommand } from "./completions.ts";
+import { exporterCommand } from "./exporter.ts";
 import { fleetCommand } from "./fleet.ts";
 import { inspectCommand } from "./inspect.ts";
 import { scanCommand } from "./scan.ts";
@@ -23,6 +24,7 @@ export const COMMANDS: readonly Command[] = [
   inspectCommand,
   watchCommand,
   checkCommand,
+  exporterCommand,
   fleetCommand,
   completionsCommand,
   stressWorkerCommand,

@@ -121,3 +121,20 @@ export function readRssBytes(procfs: string, pid: number, buf: Buffer): number |
   const kb = text ? /^VmRSS:\s+(\d+) kB/m.exec(text)?.[1] : undefined;
   return kb === undefined ? undefined : Number(kb) * 1024;
 }
+
+/** CAP_SYS_PTRACE's bit (include/uapi/linux/capability.h). */
+export const CAP_SYS_PTRACE = 19;
+
+/**
+ * Whether this process holds a capability in its effective set, from the
+ * `CapEff:` line of /proc/self/status (a hex mask); false when that cannot
+ * be read.
+ *
+ * @example
+ * hasEffectiveCapability(CAP_SYS_PTRACE); // true for root, or with AmbientCapabilities=CAP_SYS_PTRACE
+ */
+export function hasEffectiveCapability(bit: number, status = "/proc/self/status"): boolean {
+  const text = readSmall(status, Buffer.allocUnsafe(8192))?.toString("latin1");
+  const hex = text === undefined ? undefined : /^CapEff:\s*([0-9a-f]+)$/m.exec(text)?.[1];
+  return hex !== undefined && ((BigInt(`0x${hex}`) >> BigInt(bit)) & 1n) === 1n;
+}

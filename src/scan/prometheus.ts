@@ -40,7 +40,10 @@ function formatValue(v: number): string {
   return Number.isInteger(v) ? String(v) : String(Math.round(v * 1e6) / 1e6);
 }
 
-type Labels = Record<string, string>;
+export type Labels = Record<string, string>;
+
+/** The metric types vmaudit exports. */
+export type MetricType = "gauge" | "counter";
 
 function sample(name: string, labels: Labels, value: number): string {
   const entries = Object.entries(labels);
@@ -50,18 +53,30 @@ function sample(name: string, labels: Labels, value: number): string {
   return `${name}${l} ${formatValue(value)}`;
 }
 
-function family(
+/**
+ * One metric family: `# HELP`, `# TYPE` and its samples; nothing when it
+ * has no sample (a value that is unknown is left out, not made up).
+ *
+ * @example
+ * metricFamily("vmaudit_exporter_scans_total", "counter", "Scans.", [{ labels: {}, value: 3 }]);
+ * // ["# HELP vmaudit_exporter_scans_total Scans.", "# TYPE vmaudit_exporter_scans_total counter", "vmaudit_exporter_scans_total 3"]
+ */
+export function metricFamily(
   name: string,
+  type: MetricType,
   help: string,
-  samples: { labels: Labels; value: number }[],
+  samples: readonly { labels: Labels; value: number }[],
 ): string[] {
   if (samples.length === 0) return [];
   return [
     `# HELP ${name} ${escapeHelp(help)}`,
-    `# TYPE ${name} gauge`,
+    `# TYPE ${name} ${type}`,
     ...samples.map((s) => sample(name, s.labels, s.value)),
   ];
 }
+
+const family = (name: string, help: string, samples: { labels: Labels; value: number }[]) =>
+  metricFamily(name, "gauge", help, samples);
 
 /**
  * Render the report as Prometheus metrics. Cardinality is bounded: process

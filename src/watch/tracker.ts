@@ -29,6 +29,48 @@ export interface SampleCost {
 }
 
 /**
+ * The highest entry seen under each key: a peak per application. Pure.
+ * `keepHighest(n)` bounds the memory of a long run without changing the
+ * first n: an entry it drops was below the n-th highest, and peaks only
+ * grow, so if it comes back high enough to rank in the first n again, its
+ * new value is its true peak (the old one was lower than that).
+ *
+ * @example
+ * const t = new PeakTable<{ vmas: number }>();
+ * t.offer("java", { vmas: 10 });
+ * t.offer("java", { vmas: 7 });
+ * t.highest()[0]?.vmas; // 10
+ */
+export class PeakTable<T extends { vmas: number }> {
+  private readonly entries = new Map<string, { key: string; entry: T }>();
+
+  /** Keep `entry` under `key` when it is higher than what the key holds (or the key is new). */
+  offer(key: string, entry: T): void {
+    const have = this.entries.get(key);
+    if (!have || entry.vmas > have.entry.vmas) this.entries.set(key, { key, entry });
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The entries, highest first (ties by key), at most `limit` of them. */
+  highest(limit = Number.POSITIVE_INFINITY): T[] {
+    return [...this.entries.values()]
+      .sort((a, b) => b.entry.vmas - a.entry.vmas || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+      .slice(0, limit)
+      .map((e) => e.entry);
+  }
+
+  /** Forget every entry below the `n` highest. */
+  keepHighest(n: number): void {
+    if (this.entries.size <= n) return;
+    const keep = new Set(this.highest(n));
+    for (const [key, e] of this.entries) if (!keep.has(e.entry)) this.entries.delete(key);
+  }
+}
+
+/**
  * Tracks the peak VMA count of each process and of each application (the
  * highest single-process count among its processes: the limit is per
  * process), and what each sample cost.
@@ -41,7 +83,7 @@ export interface SampleCost {
 export class PeakTracker {
   /** Keyed by pid and app, so a reused pid running something else starts over. */
   private readonly processes = new Map<string, ProcessPeak>();
-  private readonly apps = new Map<string, PeakEntry>();
+  private readonly apps = new PeakTable<PeakEntry>();
   private costTotal = 0;
   private costMax = 0;
   private costLast = 0;
@@ -62,9 +104,7 @@ export class PeakTracker {
           have.seenAt = seenAt;
         }
       }
-      const app = this.apps.get(p.app);
-      if (!app || p.vmas > app.vmas)
-        this.apps.set(p.app, { app: p.app, vmas: p.vmas, pid: p.pid, seenAt });
+      this.apps.offer(p.app, { app: p.app, vmas: p.vmas, pid: p.pid, seenAt });
     }
     this.count++;
     this.latest = seenAt;
@@ -85,9 +125,7 @@ export class PeakTracker {
 
   /** Every application, highest peak first. */
   appPeaks(): PeakEntry[] {
-    return [...this.apps.values()].sort(
-      (a, b) => b.vmas - a.vmas || (a.app < b.app ? -1 : a.app > b.app ? 1 : 0),
-    );
+    return this.apps.highest();
   }
 
   cost(): SampleCost {

@@ -14,7 +14,10 @@ import { PodMonitor } from "@kubernetes-models/prometheus-operator/monitoring.co
 import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
 import { DaemonSet } from "kubernetes-models/apps/v1/DaemonSet";
 import { Namespace } from "kubernetes-models/v1/Namespace";
-import { DEFAULT_COMMAND, EXPORTER_PORT } from "../../scripts/image.ts";
+import { DEFAULT_COMMAND } from "../../scripts/image.ts";
+import { parseCommandArgs } from "../../src/cli/parse.ts";
+import { EXPORTER_PORT, exporterCommand } from "../../src/commands/exporter.ts";
+import { route } from "../../src/exporter/routes.ts";
 import { BINARY } from "../helpers/env.ts";
 import {
   DEPLOY,
@@ -145,6 +148,16 @@ describe("the DaemonSet", () => {
 
   test("the readiness probe asks /healthz on the metrics port", () => {
     expect(exporter.readinessProbe.httpGet).toEqual({ path: "/healthz", port: "metrics" });
+  });
+
+  test("the exporter's args are a valid exporter command line, and the probes ask a page it serves", () => {
+    const [command, ...rest] = exporter.args as string[];
+    expect(command).toBe(exporterCommand.name);
+    const options = parseCommandArgs(exporterCommand, rest).options;
+    expect(options.listen).toMatchObject({ host: "0.0.0.0", port: EXPORTER_PORT });
+    expect(options.procfs).toBe("/host/proc");
+    for (const probe of [exporter.readinessProbe, exporter.livenessProbe])
+      expect(route("GET", probe.httpGet.path)).toEqual({ kind: "page", page: "healthz" });
   });
 
   test("the pods carry the prometheus.io annotations for the exporter's port", () => {

@@ -26,18 +26,20 @@ import { buildCommit, IMAGE_ARTIFACT } from "../../scripts/build.ts";
 import {
   buildImage,
   DEFAULT_COMMAND,
-  EXPORTER_PORT,
   IMAGE_BINARY,
   IMAGE_PLATFORMS,
   IMAGE_REF_NAME,
   sourceDateEpoch,
   withSumLine,
 } from "../../scripts/image.ts";
+import { EXPORTER_PORT } from "../../src/commands/exporter.ts";
 import { resultOf, withTemporaryLimit } from "../../src/limit/temporary.ts";
 import { BINARY, IS_ROOT, kernelCount, REPO, readLimit, rootTest } from "../helpers/env.ts";
+import { freePort } from "../helpers/exporter.ts";
 import { type Holder, spawnHolder } from "../helpers/holder.ts";
 import { daemonSet, exporterCapabilities, exporterContainer } from "../helpers/manifests.ts";
-import { makePodman, type Podman, type Run } from "../helpers/podman.ts";
+import { makePodman, type Podman, type Run, ULIMITS } from "../helpers/podman.ts";
+import { findSamples, parsePromText } from "../helpers/prom_text.ts";
 
 const LIMIT = "/proc/sys/vm/max_map_count";
 const QEMU = "qemu-aarch64-static";
@@ -411,15 +413,78 @@ describe("the image archive", () => {
     }
   });
 
-  // EXPORTER IN CONTAINER goes here, with `vmaudit exporter` (issue 10 §2):
-  // podman run the image with no command (DEFAULT_COMMAND) and the
-  // DaemonSet's capabilities, --network host, --listen on a free loopback
-  // port; GET /healthz, then /metrics has vmaudit_process_vmas for the
-  // holder with kernelCount(). Then kube play below can keep the manifest's
-  // own args and probes.
+  /** GET a URL until it answers (a container needs a moment to listen). */
+  async function fetchWhenUp(url: string): Promise<Response> {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      try {
+        return await fetch(url);
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await Bun.sleep(200);
+      }
+    }
+  }
+
+  /** The holder's count and the unreadable count in a scrape, against the kernel and a root scan on the host. */
+  function expectExactScrape(body: string): void {
+    const h = holder as Holder;
+    const samples = parsePromText(body);
+    expect(findSamples(samples, "vmaudit_process_vmas", { pid: String(h.pid) })[0]?.value).toBe(
+      kernelCount(h.pid),
+    );
+    const host = hostScan().coverage as Coverage;
+    expect(findSamples(samples, "vmaudit_processes_unreadable")[0]?.value).toBe(host.unreadable);
+  }
 
   rootTest(
-    "podman kube play runs the DaemonSet's pod: its own init command raises the limit, exporter reads all",
+    "the image's default command serves the host's processes: /healthz, /metrics with the exact count, a clean stop",
+    async () => {
+      const port = await freePort();
+      const name = "vmaudit-exporter-default";
+      // Podman's port publishing (its bridge network) to a free loopback
+      // port; no command, so the image's own: the exporter on 0.0.0.0.
+      const run = podman.run([
+        "run",
+        "--detach",
+        "--name",
+        name,
+        ...ULIMITS,
+        "--cap-drop=all",
+        ...exporterCapabilities().flatMap((c) => ["--cap-add", c]),
+        "-v",
+        "/proc:/host/proc:ro",
+        "--publish",
+        `127.0.0.1:${port}:${EXPORTER_PORT}`,
+        amd64,
+      ]);
+      expect(run.stderr).toBe("");
+      expect(run.code).toBe(0);
+      try {
+        const health = await fetchWhenUp(`http://127.0.0.1:${port}/healthz`);
+        expect([health.status, await health.text()]).toEqual([200, "ok\n"]);
+        const metrics = await fetch(`http://127.0.0.1:${port}/metrics`);
+        expect(metrics.status).toBe(200);
+        expectExactScrape(await metrics.text());
+        expect(podman.run(["stop", "--time", "10", name]).code).toBe(0);
+        expect(podman.run(["inspect", name, "--format", "{{.State.ExitCode}}"]).stdout.trim()).toBe(
+          "0",
+        );
+        const log = podman.run(["logs", name]).stderr;
+        expect(log).toContain(
+          `listening on http://0.0.0.0:${EXPORTER_PORT}/ (procfs /host/proc, at most one scan per 5 s)`,
+        );
+        expect(log).toContain('"GET /metrics" 200');
+        expect(log.trimEnd().split("\n").at(-1)).toEndWith("stopping (SIGTERM)");
+      } finally {
+        podman.run(["rm", "--force", name]);
+      }
+    },
+    60_000,
+  );
+
+  rootTest(
+    "podman kube play runs the DaemonSet's pod: its own init command raises the limit, the exporter serves every process",
     async () => {
       const ds = daemonSet();
       const spec = structuredClone(ds.spec.template.spec);
@@ -433,14 +498,15 @@ describe("the image archive", () => {
       // From a lower temporary limit (journal, set, restore), so the floor
       // has something to raise whatever this machine's value is.
       const low = Math.min(original, floor - 1);
-      // The exporter (not written yet) is replaced by scan; everything else
-      // is the manifest's own pod template.
-      const main = spec.containers[0];
-      main.args = ["scan", "--procfs", "/host/proc", "--json", "--top", "1000"];
-      // No network in this test, so no ports and no HTTP probes.
-      delete main.ports;
-      delete main.readinessProbe;
-      delete main.livenessProbe;
+      const main = exporterContainer({ spec: { template: { spec } } });
+      // The exporter keeps the manifest's args, ports and probes. Two
+      // changes for one machine: its port is published on a free loopback
+      // port (a DaemonSet is reached by pod IP, which the test cannot
+      // route to), and the pod does not restart (podman 4.3 fails to remove
+      // a finished init container under restartPolicy Always).
+      const port = await freePort();
+      main.ports[0].hostPort = port;
+      main.ports[0].hostIP = "127.0.0.1";
       spec.restartPolicy = "Never";
       const pod = {
         apiVersion: "v1",
@@ -461,7 +527,7 @@ describe("the image archive", () => {
         const raised = resultOf(
           await withTemporaryLimit(low, temporary, () => {
             expect(readLimit()).toBe(low);
-            const play = podman.run(["kube", "play", "--network", "none", file]);
+            const play = podman.run(["kube", "play", file]);
             expect(play.code).toBe(0);
             return readLimit();
           }),
@@ -471,14 +537,26 @@ describe("the image archive", () => {
         const initName = `vmaudit-${spec.initContainers[0].name}`;
         const initLogs = podman.run(["logs", initName]);
         expect(initLogs.stdout).toContain(`Current value: ${low}\nAt least:      ${floor}\n`);
-        const name = `vmaudit-${exporterContainer(ds).name}`;
-        podman.run(["wait", name]);
-        const logs = podman.run(["logs", name]);
-        const j = JSON.parse(logs.stdout);
-        const h = holder as Holder;
-        expect(j.topProcesses.find((p: Json) => p.pid === h.pid)?.vmas).toBe(kernelCount(h.pid));
-        const host = hostScan().coverage as Coverage;
-        expect(j.coverage.unreadable).toBe(host.unreadable);
+        const name = `vmaudit-${main.name}`;
+        const args = podman.run(["inspect", name, "--format", "{{json .Args}}"]);
+        expect(JSON.parse(args.stdout)).toEqual([...DEFAULT_COMMAND]);
+        // What the kubelet's probes ask, asked here: podman turns an
+        // httpGet probe into a `curl` health check run inside the
+        // container (the image has no curl and no shell), names no port
+        // for a named one (port 0), and runs it only from systemd timers.
+        const health = await fetchWhenUp(
+          `http://127.0.0.1:${port}${main.readinessProbe.httpGet.path}`,
+        );
+        expect(health.status).toBe(200);
+        const check = podman.run([
+          "inspect",
+          name,
+          "--format",
+          "{{json .Config.Healthcheck.Test}}",
+        ]);
+        console.log(`podman's health check from the liveness probe: ${check.stdout.trim()}`);
+        const metrics = await fetch(`http://127.0.0.1:${port}/metrics`);
+        expectExactScrape(await metrics.text());
         const inspect = podman.run([
           "inspect",
           name,

@@ -24,7 +24,6 @@ import {
   debControl,
   debFileName,
   debianChangelog,
-  EXPORTER_PORT,
   fillTemplate,
   helpCommands,
   isPackageFileName,
@@ -243,13 +242,14 @@ test("fillTemplate refuses a placeholder without a value and a value without a p
 });
 
 describe("packageFiles", () => {
-  const plain = { manPage: false, exporter: false };
+  const plain = { manPage: false };
   const paths = (family: "deb" | "rpm", opts = plain) =>
     packageFiles(family, opts).map((f) => f.path);
 
   test("the .deb: binary, completions, units, docs, copyright, changelog, lintian overrides", () => {
     expect(paths("deb")).toEqual([
       "/usr/bin/vmaudit",
+      "/usr/lib/systemd/system/vmaudit-exporter.service",
       "/usr/lib/systemd/system/vmaudit-textfile.service",
       "/usr/lib/systemd/system/vmaudit-textfile.timer",
       "/usr/share/bash-completion/completions/vmaudit",
@@ -265,6 +265,7 @@ describe("packageFiles", () => {
   test("the .rpm: zsh in site-functions, the licence text instead of Debian's files", () => {
     expect(paths("rpm")).toEqual([
       "/usr/bin/vmaudit",
+      "/usr/lib/systemd/system/vmaudit-exporter.service",
       "/usr/lib/systemd/system/vmaudit-textfile.service",
       "/usr/lib/systemd/system/vmaudit-textfile.timer",
       "/usr/share/bash-completion/completions/vmaudit",
@@ -286,17 +287,17 @@ describe("packageFiles", () => {
     }
   });
 
-  test("a man page input adds vmaudit.1.gz; the exporter command adds its unit", () => {
-    expect(paths("deb", { manPage: true, exporter: false })).toContain(
-      "/usr/share/man/man1/vmaudit.1.gz",
-    );
+  test("a man page input adds vmaudit.1.gz", () => {
+    expect(paths("deb", { manPage: true })).toContain("/usr/share/man/man1/vmaudit.1.gz");
     expect(paths("deb")).not.toContain("/usr/share/man/man1/vmaudit.1.gz");
-    expect(paths("rpm", { manPage: false, exporter: true })).toContain(
-      "/usr/lib/systemd/system/vmaudit-exporter.service",
-    );
-    expect(shippedUnits({ exporter: false }).map((u) => u.name)).not.toContain(
+  });
+
+  test("every unit ships", () => {
+    expect(shippedUnits().map((u) => u.name)).toEqual([
       "vmaudit-exporter.service",
-    );
+      "vmaudit-textfile.service",
+      "vmaudit-textfile.timer",
+    ]);
   });
 
   test("zsh's folder differs by family; bash and fish do not", () => {
@@ -347,7 +348,8 @@ describe("npm run package refuses, in one line, exit 1, writing nothing", () => 
     });
     return { code: p.exitCode, stdout: p.stdout.toString(), stderr: p.stderr.toString() };
   };
-  const HELP = "Usage: vmaudit\n\nCommands:\n  scan  x\n  completions  y\n\nGlobal options:\n  -h";
+  const HELP =
+    "Usage: vmaudit\n\nCommands:\n  scan  x\n  exporter  z\n  completions  y\n\nGlobal options:\n  -h";
 
   test("a release directory without the binaries", () => {
     const r = pack(["--dir", join(dir, "nothing-here")]);
@@ -365,16 +367,17 @@ describe("npm run package refuses, in one line, exit 1, writing nothing", () => 
     expect(readFileSync(join(release, "SHA256SUMS"), "utf8")).toBe("sums\n");
   });
 
-  test("a binary with an exporter command while EXPORTER_PORT is unset", () => {
-    expect(EXPORTER_PORT).toBeUndefined();
+  test("a binary without the exporter command, which the packaged unit runs", () => {
     const release = fakeRelease(
-      "with-exporter",
+      "without-exporter",
       `vmaudit ${pkg.version} (commit abc)`,
-      HELP.replace("  completions  y", "  completions  y\n  exporter  z"),
+      HELP.replace("  exporter  z\n", ""),
     );
     const r = pack(["--dir", release]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("vmaudit has an exporter command now: set EXPORTER_PORT");
+    expect(r.stderr).toMatch(
+      /^package: Cannot package .*: its --help lists no exporter command \(the units and completions run them\); got scan, completions\n$/,
+    );
     expect(readdirSync(release).sort()).toEqual(
       ["SHA256SUMS", ...PACKAGE_ARCHES.map((a) => a.artifact)].sort(),
     );

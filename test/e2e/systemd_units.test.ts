@@ -11,17 +11,22 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { shippedUnits } from "../../scripts/package_meta.ts";
+import { installedUnitText, shippedUnits } from "../../scripts/package_meta.ts";
+import { parseCommandArgs } from "../../src/cli/parse.ts";
+import { EXPORTER_PORT, exporterCommand } from "../../src/commands/exporter.ts";
 import { BINARY, binary, REPO, rootTest, runBinary } from "../helpers/env.ts";
+import { startExporterProcess } from "../helpers/exporter.ts";
 import { parsePromText } from "../helpers/prom_text.ts";
 
 const UNITS = join(REPO, "packaging", "systemd");
 const SERVICE = "vmaudit-textfile.service";
 const TIMER = "vmaudit-textfile.timer";
+const EXPORTER = "vmaudit-exporter.service";
 const dir = mkdtempSync(join(tmpdir(), "vmaudit-units-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const unitText = (name: string) => readFileSync(join(UNITS, name), "utf8");
+/** A unit as the packages install it (the exporter's port filled in). */
+const unitText = (name: string) => installedUnitText(name, readFileSync(join(UNITS, name), "utf8"));
 
 /** The values of `key=` in a unit, in order (comments and sections ignored). */
 function directive(text: string, key: string): string[] {
@@ -40,12 +45,13 @@ function run(cmd: string[], env: Record<string, string> = {}) {
   return { code: p.exitCode ?? -1, stdout: p.stdout.toString(), stderr: p.stderr.toString() };
 }
 
-/** The service's ExecStart= as argv. */
-const execStart = (): string[] => (directive(unitText(SERVICE), "ExecStart")[0] ?? "").split(" ");
+/** A service's ExecStart= as argv. */
+const execStart = (unit = SERVICE): string[] =>
+  (directive(unitText(unit), "ExecStart")[0] ?? "").split(" ");
 
 describe("README", () => {
   const readme = readFileSync(join(REPO, "README.md"), "utf8");
-  for (const name of [SERVICE, TIMER]) {
+  for (const name of [SERVICE, TIMER, EXPORTER]) {
     test(`shows ${name} exactly as the package installs it`, () => {
       const marker = `\`\`\`ini\n# /usr/lib/systemd/system/${name}\n`;
       const at = readme.indexOf(marker);
@@ -55,19 +61,23 @@ describe("README", () => {
     });
   }
 
-  test("reports the score systemd-analyze security gives the service now", () => {
-    const r = run([
-      "systemd-analyze",
-      "security",
-      "--offline=yes",
-      "--no-pager",
-      join(UNITS, SERVICE),
-    ]);
-    const score = /Overall exposure level for \S+: (\d+\.\d+) (\S+)/.exec(r.stdout);
-    expect(score).not.toBeNull();
-    console.log(`systemd-analyze security ${SERVICE}: ${score?.[1]} ${score?.[2]}`);
-    expect(readme).toContain(`| \`${SERVICE}\` | ${score?.[1]} ${score?.[2]} |`);
-  });
+  for (const name of [SERVICE, EXPORTER])
+    test(`reports the score systemd-analyze security gives ${name} now`, () => {
+      const file = join(dir, `security-${name}`);
+      mkdirSync(file, { recursive: true });
+      writeFileSync(join(file, name), unitText(name));
+      const r = run([
+        "systemd-analyze",
+        "security",
+        "--offline=yes",
+        "--no-pager",
+        join(file, name),
+      ]);
+      const score = /Overall exposure level for \S+: (\d+\.\d+) (\S+)/.exec(r.stdout);
+      expect(score).not.toBeNull();
+      console.log(`systemd-analyze security ${name}: ${score?.[1]} ${score?.[2]}`);
+      expect(readme).toContain(`| \`${name}\` | ${score?.[1]} ${score?.[2]} |`);
+    });
 });
 
 describe(SERVICE, () => {
@@ -128,21 +138,21 @@ describe(SERVICE, () => {
   );
 
   test("every shipped unit is in packaging/systemd, and only the exporter unit has a placeholder", () => {
-    for (const u of shippedUnits({ exporter: true })) {
-      const text = unitText(u.name);
+    for (const u of shippedUnits()) {
+      const text = readFileSync(join(UNITS, u.name), "utf8");
       expect([u.name, /^\[Install\]$/m.test(text)]).toEqual([u.name, u.installable]);
       expect([u.name, /@[A-Z_]+@/.test(text.replace(/^#.*$/gm, ""))]).toEqual([
         u.name,
-        u.name === "vmaudit-exporter.service",
+        u.name === EXPORTER,
       ]);
+      expect(unitText(u.name)).not.toMatch(/@[A-Z_]+@/);
     }
-    expect(unitText("vmaudit-exporter.service")).toStartWith("# NOT SHIPPED YET.");
   });
 });
 
 describe("Documentation=man:vmaudit(1)", () => {
   test("every unit names the man page", () => {
-    for (const u of shippedUnits({ exporter: true }))
+    for (const u of shippedUnits())
       expect([u.name, directive(unitText(u.name), "Documentation")]).toEqual([
         u.name,
         ["man:vmaudit(1)"],
@@ -175,6 +185,101 @@ describe("Documentation=man:vmaudit(1)", () => {
     expect(missing.stderr).toContain("Command 'man vmaudit(1)' failed");
     expect(missing.code).not.toBe(0);
   });
+});
+
+describe(EXPORTER, () => {
+  test("systemd-analyze verify accepts it (ExecStart= pointed at dist/vmaudit)", () => {
+    const unit = unitText(EXPORTER).replace(
+      /^ExecStart=\/usr\/bin\/vmaudit /m,
+      `ExecStart=${binary()} `,
+    );
+    expect(unit).not.toBe(unitText(EXPORTER));
+    const verify = join(dir, "verify-exporter");
+    mkdirSync(verify, { recursive: true });
+    writeFileSync(join(verify, EXPORTER), unit);
+    const r = run(["systemd-analyze", "verify", "--man=no", join(verify, EXPORTER)]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+  });
+
+  test("ExecStart= is the exporter on the loopback address and its port, which is all the unit lets in", () => {
+    const argv = execStart(EXPORTER);
+    expect(argv.slice(0, 2)).toEqual(["/usr/bin/vmaudit", "exporter"]);
+    const parsed = parseCommandArgs(exporterCommand, argv.slice(2));
+    expect(parsed.options.listen.text).toBe(`127.0.0.1:${EXPORTER_PORT}`);
+    const text = unitText(EXPORTER);
+    expect(directive(text, "IPAddressDeny")).toEqual(["any"]);
+    expect(directive(text, "IPAddressAllow")).toEqual(["localhost"]);
+    expect(directive(text, "DynamicUser")).toEqual(["yes"]);
+    expect(directive(text, "AmbientCapabilities")).toEqual(
+      directive(text, "CapabilityBoundingSet"),
+    );
+  });
+
+  rootTest(
+    "as the unit runs it (not root, CAP_SYS_PTRACE alone) it reads every process root reads, and leaves out only the slab",
+    async () => {
+      // A process of another user, closed without the capability.
+      const other = Bun.spawn([
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "sleep",
+        "60",
+      ]);
+      const caps =
+        directive(unitText(EXPORTER), "CapabilityBoundingSet")[0]
+          ?.split(/\s+/)
+          .map((c) => c.replace(/^CAP_/, "").toLowerCase()) ?? [];
+      expect(caps).toEqual(["sys_ptrace"]);
+      const asUnit = (withCaps: string[]) => [
+        "setpriv",
+        "--reuid=61234",
+        "--regid=61234",
+        "--clear-groups",
+        `--inh-caps=-all${withCaps.map((c) => `,+${c}`).join("")}`,
+        `--ambient-caps=-all${withCaps.map((c) => `,+${c}`).join("")}`,
+        `--bounding-set=-all${withCaps.map((c) => `,+${c}`).join("")}`,
+        "--no-new-privs",
+      ];
+      const scrape = async (withCaps: string[]) => {
+        const exp = await startExporterProcess(binary(), [], { prefix: asUnit(withCaps) });
+        try {
+          const samples = parsePromText(await (await fetch(`${exp.base}/metrics`)).text());
+          return { samples, log: exp.log() };
+        } finally {
+          expect(await exp.stop()).toBe(0);
+        }
+      };
+      try {
+        Bun.sleepSync(100);
+        const full = scanWith(undefined);
+        const unit = await scrape(caps);
+        const none = await scrape([]);
+        const unreadable = (s: typeof unit) =>
+          s.samples.find((x) => x.name === "vmaudit_processes_unreadable")?.value;
+        console.log(
+          `exporter as a dynamic user: unreadable ${unreadable(unit)} with CAP_SYS_PTRACE, ${unreadable(none)} without; a root scan ${full.unreadable}`,
+        );
+        expect(unreadable(unit)).toBe(full.unreadable);
+        expect(unreadable(none)).toBeGreaterThan(full.unreadable);
+        expect(unit.samples.some((x) => x.name === "vmaudit_kernel_vma_slab_bytes")).toBe(false);
+        expect(unit.samples.some((x) => x.name === "vmaudit_map_count_limit")).toBe(true);
+        expect(
+          unit.log.some((l) =>
+            l.endsWith(
+              "not root: every process is readable (CAP_SYS_PTRACE), /proc/slabinfo is not, so vmaudit_kernel_vma_slab_bytes is left out",
+            ),
+          ),
+        ).toBe(true);
+        expect(none.log.some((l) => l.includes("not root and no CAP_SYS_PTRACE"))).toBe(true);
+      } finally {
+        other.kill();
+      }
+    },
+    30_000,
+  );
 });
 
 /** The capabilities of CapabilityBoundingSet=, as setpriv names them. */

@@ -17,6 +17,7 @@ import pkg from "../../package.json" with { type: "json" };
 import { buildCommit } from "../../scripts/build.ts";
 import {
   debFileName,
+  EXPORTER_PORT,
   PACKAGE_ARCHES,
   packageFiles,
   shippedUnits,
@@ -55,13 +56,18 @@ function run(cmd: string[], env: Record<string, string> = {}): Run {
 
 const arch = PACKAGE_ARCHES.find((a) => a.deb === (process.arch === "arm64" ? "arm64" : "amd64"));
 const DEB = join(RELEASE, debFileName(pkg.version, arch?.deb ?? "amd64"));
-const FILES = packageFiles("deb", { manPage: true, exporter: false }).map((f) => f.path);
+const FILES = packageFiles("deb", { manPage: true }).map((f) => f.path);
 const MAN_PAGE = "/usr/share/man/man1/vmaudit.1.gz";
 /** man as a user runs it, without a pager or a terminal: plain text, 80 columns. */
 const MAN_ENV = { MANPAGER: "cat", PAGER: "cat", MANWIDTH: "80" };
 const TIMER = "vmaudit-textfile.timer";
 const SERVICE = "vmaudit-textfile.service";
+const EXPORTER = "vmaudit-exporter.service";
 const ENABLE_LINK = `/etc/systemd/system/timers.target.wants/${TIMER}`;
+/** postinst records, for each unit that can be enabled, where enabling it would link (for purge). */
+const DSH_ALSO = shippedUnits()
+  .filter((u) => u.installable)
+  .map((u) => `/var/lib/systemd/deb-systemd-helper-enabled/${u.name}.dsh-also`);
 const TEXTFILE_DIR = "/var/lib/prometheus/node-exporter";
 
 /** Where a package can leave traces: its files, dpkg's records, systemd's links and state. */
@@ -183,8 +189,8 @@ describeRoot(`dpkg -i ${debFileName(pkg.version, arch?.deb ?? "amd64")} on this 
       ...["list", "md5sums", "postinst", "postrm", "prerm"].map(
         (s) => `/var/lib/dpkg/info/vmaudit.${s}`,
       ),
-      // postinst records where enabling the timer would link, for purge.
-      `/var/lib/systemd/deb-systemd-helper-enabled/${TIMER}.dsh-also`,
+      // postinst records where enabling the units would link, for purge.
+      ...DSH_ALSO,
     ]);
     expect(added).toEqual([...expected].sort());
   });
@@ -225,7 +231,7 @@ describeRoot(`dpkg -i ${debFileName(pkg.version, arch?.deb ?? "amd64")} on this 
 
   test("systemd-analyze verify accepts the installed units, and finds their Documentation=man:vmaudit(1)", () => {
     requireInstalled();
-    const units = shippedUnits({ exporter: false }).map((u) => `${UNIT_DIR}/${u.name}`);
+    const units = shippedUnits().map((u) => `${UNIT_DIR}/${u.name}`);
     const r = run(["systemd-analyze", "verify", ...units]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
@@ -243,7 +249,11 @@ describeRoot(`dpkg -i ${debFileName(pkg.version, arch?.deb ?? "amd64")} on this 
       if (refused || installed?.code !== 0) return;
       box = await bootSystemdContainer({
         extraDirs: [TEXTFILE_DIR.slice(1)],
-        capAdd: ["SYS_PTRACE"],
+        // SYS_ADMIN lets systemd set up each unit's mount namespace
+        // (ProtectSystem=, PrivateTmp=, ...). Without it systemd skips
+        // those quietly, and refuses DynamicUser= (226/NAMESPACE): the
+        // units would not run as they do on a host.
+        capAdd: ["SYS_PTRACE", "SYS_ADMIN"],
       });
       // A process of another user, and systemd itself (root with every
       // capability): both closed to a scan without CAP_SYS_PTRACE.
@@ -329,6 +339,92 @@ describeRoot(`dpkg -i ${debFileName(pkg.version, arch?.deb ?? "amd64")} on this 
       console.log(`in the container, without CAP_SYS_PTRACE: ${unreadable()} unreadable`);
       expect(unreadable()).toBeGreaterThanOrEqual(2);
     });
+
+    test("the exporter: enabled as the README says, it serves every process's metrics on the loopback address, as a user that is not root", async () => {
+      requireInstalled();
+      const c = box as SystemdContainer;
+      expect(c.exec(["systemctl", "enable", "--now", EXPORTER]).code).toBe(0);
+      // The container has its own network namespace: curl (the host's, in
+      // the shared /usr) asks its loopback address.
+      const url = `http://127.0.0.1:${EXPORTER_PORT}/metrics`;
+      let body = "";
+      for (let i = 0; i < 50 && body === ""; i++) {
+        const r = c.exec(["curl", "-sf", url]);
+        if (r.code === 0) body = r.stdout;
+        else await Bun.sleep(200);
+      }
+      expect(body).toContain("vmaudit_exporter_scans_total");
+      const samples = parsePromText(body);
+      const value = (name: string) => samples.find((x) => x.name === name)?.value;
+      const full = JSON.parse(c.exec(["vmaudit", "scan", "--json", "--top", "1"]).stdout);
+      console.log(
+        `in the container, the exporter unit: ${value("vmaudit_processes_unreadable")} unreadable, a full root scan ${full.coverage.unreadable} (of ${full.coverage.seen})`,
+      );
+      expect(value("vmaudit_processes_unreadable")).toBe(0);
+      expect(value("vmaudit_processes_unreadable")).toBe(full.coverage.unreadable);
+      // A dynamic user cannot read /proc/slabinfo: the one metric left out.
+      expect(value("vmaudit_kernel_vma_slab_bytes")).toBeUndefined();
+      const check = Bun.spawnSync(["promtool", "check", "metrics"], {
+        stdin: Buffer.from(body),
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      expect(check.stdout.toString() + check.stderr.toString()).toBe("");
+      const show = c
+        .exec([
+          "systemctl",
+          "show",
+          "-p",
+          "ActiveState",
+          "-p",
+          "CapabilityBoundingSet",
+          "-p",
+          "AmbientCapabilities",
+          "-p",
+          "DynamicUser",
+          "-p",
+          "NoNewPrivileges",
+          EXPORTER,
+        ])
+        .stdout.trim()
+        .split("\n")
+        .sort();
+      expect(show).toEqual([
+        "ActiveState=active",
+        "AmbientCapabilities=cap_sys_ptrace",
+        "CapabilityBoundingSet=cap_sys_ptrace",
+        "DynamicUser=yes",
+        "NoNewPrivileges=yes",
+      ]);
+      const pid = c.exec(["systemctl", "show", "-p", "MainPID", "--value", EXPORTER]).stdout.trim();
+      const uid = c.exec(["stat", "-c", "%u", `/proc/${pid}`]).stdout.trim();
+      expect(Number(uid)).toBeGreaterThan(0);
+      // The sandbox is real: the service has a mount namespace of its own.
+      const mountNs = (p: string) => c.exec(["readlink", `/proc/${p}/ns/mnt`]).stdout.trim();
+      expect(mountNs(pid)).toMatch(/^mnt:\[\d+\]$/);
+      expect(mountNs(pid)).not.toBe(mountNs("1"));
+      const security = c.exec(["systemd-analyze", "security", "--no-pager", EXPORTER]).stdout;
+      console.log(
+        `systemd-analyze security ${EXPORTER} (online, in the container): ${/Overall exposure level for \S+: (.*)/.exec(security)?.[1]}`,
+      );
+    }, 60_000);
+
+    test("the exporter stops cleanly: systemctl stop gives SIGTERM, it exits 0, and its log is one line per event", () => {
+      requireInstalled();
+      const c = box as SystemdContainer;
+      expect(c.exec(["systemctl", "stop", EXPORTER]).code).toBe(0);
+      expect(
+        c
+          .exec(["systemctl", "show", "-p", "Result", "-p", "ExecMainStatus", EXPORTER])
+          .stdout.trim()
+          .split("\n")
+          .sort(),
+      ).toEqual(["ExecMainStatus=0", "Result=success"]);
+      const log = c.exec(["journalctl", "--no-pager", "-o", "cat", "-u", EXPORTER]).stdout;
+      expect(log).toContain(`listening on http://127.0.0.1:${EXPORTER_PORT}/`);
+      expect(log).toContain('"GET /metrics" 200');
+      expect(log).toContain("stopping (SIGTERM)");
+    });
   });
 
   test("dpkg -r removes every file it installed; the admin's enable link waits for purge", () => {
@@ -349,7 +445,7 @@ describeRoot(`dpkg -i ${debFileName(pkg.version, arch?.deb ?? "amd64")} on this 
     expect(added).toEqual(
       [
         ENABLE_LINK,
-        `/var/lib/systemd/deb-systemd-helper-enabled/${TIMER}.dsh-also`,
+        ...DSH_ALSO,
         "/var/lib/dpkg/info/vmaudit.list",
         "/var/lib/dpkg/info/vmaudit.postrm",
       ].sort(),
