@@ -31,12 +31,12 @@ import {
   parseRecap,
   removeAnsibleHome,
   runPlaybook,
-  snapshot,
   taskStatus,
 } from "../helpers/ansible.ts";
 import { BINARY, IS_ROOT, REPO, readLimit, rootTest } from "../helpers/env.ts";
 import { makeProcTree, mapsText } from "../helpers/proc_tree.ts";
 import { makeSysctlRoot } from "../helpers/sysctl_tree.ts";
+import { snapshot } from "../helpers/tree_snapshot.ts";
 
 const PLAYBOOK = join(ANSIBLE_DIR, "fleet-report.yml");
 const PRINT_TASK = "Print the fleet recommendation";

@@ -33,12 +33,12 @@ import {
   parseRecap,
   removeAnsibleHome,
   runPlaybook,
-  snapshot,
   taskStatus,
 } from "../helpers/ansible.ts";
 import { BINARY, IS_ROOT, REPO, readLimit, rootTest } from "../helpers/env.ts";
 import { makeProcTree, mapsText } from "../helpers/proc_tree.ts";
 import { makeSysctlRoot, type SysctlTree, sysctlNamespace } from "../helpers/sysctl_tree.ts";
+import { snapshot } from "../helpers/tree_snapshot.ts";
 
 const LIMIT = "/proc/sys/vm/max_map_count";
 const APPLY_TASK = "vmaudit : Run vmaudit apply";

@@ -14,22 +14,20 @@
  * fixture trees, none of which touch the kernel.
  */
 import { afterAll, beforeAll, describe, expect } from "bun:test";
-import {
-  lstatSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { shellQuote } from "../../src/cli/command_line.ts";
 import { resultOf, withTemporaryLimit } from "../../src/limit/temporary.ts";
 import { BINARY, IS_ROOT, readLimit, rootTest, runBinary } from "../helpers/env.ts";
 import { makeProcTree } from "../helpers/proc_tree.ts";
-import { makeSysctlRoot, type SysctlTree, sysctlNamespace } from "../helpers/sysctl_tree.ts";
+import {
+  makeMountPoints,
+  makeSysctlRoot,
+  type SysctlTree,
+  sysctlNamespace,
+} from "../helpers/sysctl_tree.ts";
+import { snapshot } from "../helpers/tree_snapshot.ts";
 
 const LIMIT = "/proc/sys/vm/max_map_count";
 const OURS = "/etc/sysctl.d/90-vm_max_map_count.conf";
@@ -89,22 +87,6 @@ function fakeProc(text: string): { procfs: string; file: string } {
   const file = join(procfs, "sys/vm/max_map_count");
   writeFileSync(file, text);
   return { procfs, file };
-}
-
-/** Every path under `dir` with its mtime and content or link target, to prove nothing changed. */
-function snapshot(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      const st = lstatSync(p);
-      if (st.isSymbolicLink()) out[p] = `-> ${readlinkSync(p)}`;
-      else if (st.isDirectory()) walk(p);
-      else out[p] = `${st.mtimeMs} ${readFileSync(p, "utf8")}`;
-    }
-  };
-  walk(dir);
-  return out;
 }
 
 /** strace of every call that could change a file, with fds shown as paths (-y). */
@@ -168,6 +150,7 @@ describe("apply --at-least on the real kernel (temporary limits, restored)", () 
     async () => {
       // At boot the tree already gives more than the floor, so --persist has nothing to do either.
       const root = tree({ "/usr/lib/sysctl.d/10-map-count.conf": "vm.max_map_count = 1048576\n" });
+      makeMountPoints(root);
       const before = snapshot(root);
       const log = join(work, "no-write.strace");
       await withLimit(90000, () => {
@@ -195,6 +178,7 @@ describe("apply --at-least on the real kernel (temporary limits, restored)", () 
 
   rootTest("--dry-run from below says what it would do and changes nothing", async () => {
     const root = tree();
+    makeMountPoints(root);
     const before = snapshot(root);
     await withLimit(70000, () => {
       const r = apply(["--at-least", "80000", "--persist", "--dry-run", "--json"], {
@@ -368,6 +352,7 @@ describe("apply --at-least --persist on fixture trees (fake live value, private 
   rootTest("the boot value already at least N from another file: nothing is written", () => {
     const root = tree({ "/usr/lib/sysctl.d/10-map-count.conf": "vm.max_map_count = 1048576\n" });
     const { procfs, file } = fakeProc("1048576\n");
+    makeMountPoints(root);
     const before = snapshot(root);
     const r = persistRun(root, procfs);
     expect(r.stderr).toBe("");
@@ -401,6 +386,7 @@ describe("apply --at-least --persist on fixture trees (fake live value, private 
       expect(text).toEndWith("\nvm.max_map_count = 262144\n");
       expect(readFileSync(file, "utf8")).toBe("262144\n");
 
+      makeMountPoints(root);
       const before = snapshot(root);
       const again = persistRun(root, procfs);
       expect(again.code).toBe(0);
@@ -462,6 +448,7 @@ describe("apply --at-least --persist on fixture trees (fake live value, private 
       "/etc/sysctl.conf": "vm.max_map_count = 65530\n",
     });
     const { procfs } = fakeProc("1048576\n");
+    makeMountPoints(root);
     const before = snapshot(root);
     const r = persistRun(root, procfs);
     expect(r.code).toBe(1);
@@ -497,6 +484,7 @@ describe("apply --at-least --persist on fixture trees (fake live value, private 
       ]);
       expect(readFileSync(join(root, OURS), "utf8")).toContain("The previous value was 65530.");
       expect(readFileSync(file, "utf8")).toBe("garbage\n");
+      makeMountPoints(root);
       const before = snapshot(root);
       const again = img();
       expect(again.code).toBe(0);

@@ -8,11 +8,9 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import {
-  lstatSync,
   mkdirSync,
   readdirSync,
   readFileSync,
-  readlinkSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -26,7 +24,13 @@ import { leaveJournal } from "../helpers/journal.ts";
 import { makeProcTree, mapsText, SAMPLE_SLABINFO } from "../helpers/proc_tree.ts";
 import { handEntries } from "../helpers/sysctl_hand_cases.ts";
 import { makeOracleRoot } from "../helpers/sysctl_oracle.ts";
-import { makeSysctlRoot, type SysctlTree, sysctlNamespace } from "../helpers/sysctl_tree.ts";
+import {
+  makeMountPoints,
+  makeSysctlRoot,
+  type SysctlTree,
+  sysctlNamespace,
+} from "../helpers/sysctl_tree.ts";
+import { snapshot } from "../helpers/tree_snapshot.ts";
 
 const OURS = "/etc/sysctl.d/90-vm_max_map_count.conf";
 const temps: string[] = [];
@@ -89,22 +93,6 @@ function fakeSystem(tree: SysctlTree = {}, opts: { peak?: number; live?: number 
       }
     },
   };
-}
-
-/** Every path under `dir` with its content or link target, to prove nothing changed. */
-function snapshot(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      const st = lstatSync(p);
-      if (st.isSymbolicLink()) out[p] = `-> ${readlinkSync(p)}`;
-      else if (st.isDirectory()) walk(p);
-      else out[p] = `${st.mtimeMs} ${readFileSync(p, "utf8")}`;
-    }
-  };
-  walk(dir);
-  return out;
 }
 
 const PAST = new Date("2001-02-03T04:05:06Z");
@@ -321,6 +309,7 @@ describe("apply --persist on the running system (a mount namespace over the sysc
       expect(s.applyLive(["70000", "--persist"]).code).toBe(0);
       expect(s.live()).toBe(70000);
       utimesSync(join(s.root, OURS), PAST, PAST);
+      makeMountPoints(s.root);
       const before = snapshot(s.root);
       const r = s.applyLive(["70000", "--persist", "--json"]);
       expect(r.code).toBe(0);
@@ -398,6 +387,7 @@ describe("a dry run makes the same checks as the real run", () => {
   rootTest("a read-only config folder fails --dry-run too, as root and without root", () => {
     const s = fakeSystem();
     mkdirSync(join(s.root, "etc/sysctl.d"), { recursive: true });
+    makeMountPoints(s.root);
     const before = snapshot(s.root);
     for (const prefix of [[], nobody]) {
       const r = s.applyLive(["70000", "--persist", "--dry-run"], {
@@ -574,6 +564,7 @@ describe("apply --dry-run", () => {
     "prints the current and new value, the exact file content and the boot value, and changes nothing",
     () => {
       const s = fakeSystem({ "/usr/lib/sysctl.d/10-arch.conf": "vm.max_map_count = 1048576\n" });
+      makeMountPoints(s.root);
       const before = snapshot(s.root);
       const r = s.applyLive(["70000", "--persist", "--dry-run"]);
       expect(r.code).toBe(0);
@@ -674,6 +665,7 @@ describe("apply --reset", () => {
   rootTest("--reset --dry-run shows what it would do and changes nothing", () => {
     const s = fakeSystem();
     expect(s.applyLive(["300000", "--persist"]).code).toBe(0);
+    makeMountPoints(s.root);
     const before = snapshot(s.root);
     const r = s.applyLive(["--reset", "--dry-run"]);
     expect(r.code).toBe(0);

@@ -4,15 +4,7 @@
  * the messages of failed tasks. Also snapshots of folders, to prove that a
  * run changed nothing.
  */
-import {
-  lstatSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO } from "./env.ts";
@@ -171,25 +163,4 @@ export function debugMessage(stdout: string, task: string, host: string): string
   const start = section.indexOf("{", at);
   const end = section.indexOf("\n}", start);
   return JSON.parse(section.slice(start, end + 2)).msg as string[];
-}
-
-/**
- * Everything a change would touch in a folder: per entry its type, mode,
- * owner, inode, size, times (ns) and, for small files, the text. Equal
- * snapshots mean nothing was written, renamed, chmodded or chowned.
- */
-export function snapshot(root: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (path: string, rel: string) => {
-    const s = lstatSync(path, { bigint: true });
-    let what = `mode=${s.mode.toString(8)} uid=${s.uid} gid=${s.gid} ino=${s.ino} size=${s.size} mtime=${s.mtimeNs} ctime=${s.ctimeNs}`;
-    if (s.isSymbolicLink()) what += ` link=${readlinkSync(path)}`;
-    else if (s.isFile() && s.size < 65536n) what += ` text=${readFileSync(path, "utf8")}`;
-    out[rel] = what;
-    if (s.isDirectory()) {
-      for (const name of readdirSync(path).sort()) walk(join(path, name), `${rel}/${name}`);
-    }
-  };
-  walk(root, ".");
-  return out;
 }

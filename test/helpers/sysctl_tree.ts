@@ -55,6 +55,15 @@ function shq(s: string): string {
  * tree; the host's /etc is never touched. Needs root (unshare, mount).
  * `readOnly` lists target-system folders to remount read-only in there.
  */
+/**
+ * Make the folders {@link sysctlNamespace} mounts over (every call makes
+ * them), so that a snapshot of `root` taken after this does not count them
+ * as the command's doing.
+ */
+export function makeMountPoints(root: string): void {
+  sysctlNamespace(root);
+}
+
 export function sysctlNamespace(root: string, opts: { readOnly?: string[] } = {}): string[] {
   const steps: string[] = [];
   const seen = new Set<string>();
