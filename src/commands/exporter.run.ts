@@ -6,7 +6,7 @@
 import { EXIT_OK } from "../errors.ts";
 import { type ExporterSettings, startExporter } from "../exporter/server.ts";
 import { assertProcRoot } from "../proc/collect.ts";
-import { invokingUser } from "../proc/users.ts";
+import { scanInputOf } from "../scan/scan_system.ts";
 import type { ExporterRun } from "./exporter.ts";
 
 /**
@@ -22,15 +22,7 @@ export function exporterRequest(
   return {
     listen: options.listen,
     minIntervalMs: options["min-interval"],
-    scan: {
-      procfs: options.procfs,
-      top: options.top,
-      headroom: options.headroom,
-      round: options.round,
-      vma: options.vma,
-      peaks: options.peaks,
-      anonymizeUser: invokingUser(env),
-    },
+    scan: scanInputOf(options, env),
   };
 }
 

@@ -7,11 +7,10 @@ import { stdoutPalette, stdoutWidth } from "../cli/output.ts";
 import { EXIT_OK, UsageError } from "../errors.ts";
 import { writeFileAtomic } from "../fs/atomic_write.ts";
 import { journalWarning, runDir } from "../limit/journal.ts";
-import { invokingUser } from "../proc/users.ts";
 import { renderPrometheus } from "../scan/prometheus.ts";
 import { renderScanJson, renderScanText } from "../scan/render.ts";
 import type { ScanSystemInput } from "../scan/scan_system.ts";
-import { scanSystem } from "../scan/scan_system.ts";
+import { scanInputOf, scanSystem } from "../scan/scan_system.ts";
 import type { ScanFormat, ScanRun } from "./scan.ts";
 
 export interface ScanRequest extends ScanSystemInput {
@@ -32,13 +31,7 @@ export function scanRequest(
   env: Record<string, string | undefined>,
 ): ScanRequest {
   return {
-    procfs: options.procfs,
-    top: options.top,
-    headroom: options.headroom,
-    round: options.round,
-    vma: options.vma,
-    peaks: options.peaks,
-    anonymizeUser: invokingUser(env),
+    ...scanInputOf(options, env),
     format: formatOf(options),
     prometheusFile: options.prometheus,
   };

@@ -9,6 +9,7 @@ import { highestPeak, readPeaksFile } from "../peaks/peaks_file.ts";
 import { collectProcesses, type ScanBuffers } from "../proc/collect.ts";
 import { hostnameMayBeOwn, hostnamePath, readHostIdentity } from "../proc/host.ts";
 import { readMaxMapCount, readVmaSlab } from "../proc/kernel.ts";
+import { invokingUser } from "../proc/users.ts";
 import { buildScanReport, type ScanOptions, type ScanReport } from "./report.ts";
 
 export interface ScanSystemInput extends ScanOptions {
@@ -57,6 +58,27 @@ export function scanSystem(input: ScanSystemInput): ScanReport {
  */
 export function ownHostnameWarning(host: string, procfs: string): string {
   return `The host name "${host}" may be this container's own, not the scanned host's: ${hostnamePath(procfs)} answers from the UTS namespace of the process reading it, and vmaudit's differs from that of ${procfs}/1; run it in the host's UTS namespace (podman or docker --uts=host) to report the host's name`;
+}
+
+/** The options of a command that scans: --procfs, --top and the recommendation settings. */
+export type ScanCommandOptions = Pick<
+  ScanSystemInput,
+  "procfs" | "top" | "headroom" | "round" | "vma" | "peaks"
+>;
+
+/**
+ * A command's scan options as the input of {@link scanSystem}, with the
+ * invoking user's name to hide (from the real uid, see proc/users.ts).
+ *
+ * @example
+ * scanInputOf({ procfs: "/proc", top: 20, headroom: 1.5, round: 10000, vma: undefined, peaks: undefined }, process.env);
+ */
+export function scanInputOf(
+  options: ScanCommandOptions,
+  env: Record<string, string | undefined>,
+): ScanSystemInput {
+  const { procfs, top, headroom, round, vma, peaks } = options;
+  return { procfs, top, headroom, round, vma, peaks, anonymizeUser: invokingUser(env) };
 }
 
 /** The recommendation settings a command passes on to a scan: --headroom, --round, --vma, --peaks. */
