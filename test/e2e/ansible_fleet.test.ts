@@ -31,9 +31,10 @@ import {
   parseRecap,
   removeAnsibleHome,
   runPlaybook,
+  stageBinary,
   taskStatus,
 } from "../helpers/ansible.ts";
-import { BINARY, IS_ROOT, REPO, readLimit, rootTest } from "../helpers/env.ts";
+import { IS_ROOT, readLimit, rootTest } from "../helpers/env.ts";
 import { makeProcTree, mapsText } from "../helpers/proc_tree.ts";
 import { makeSysctlRoot } from "../helpers/sysctl_tree.ts";
 import { snapshot } from "../helpers/tree_snapshot.ts";
@@ -66,14 +67,8 @@ const runs: Record<string, number> = {};
 
 beforeAll(() => {
   if (!IS_ROOT || !HAVE_ANSIBLE) return;
-  if (!existsSync(BINARY)) {
-    const b = Bun.spawnSync([process.execPath, "scripts/build.ts"], { cwd: REPO, stderr: "pipe" });
-    if (b.exitCode !== 0) throw new Error(`npm run build failed: ${b.stderr.toString()}`);
-  }
   work = mkdtempSync(join(tmpdir(), "vmaudit-ansible-fleet-"));
-  src = join(work, "vmaudit-src");
-  copyFileSync(BINARY, src);
-  sha256 = new Bun.CryptoHasher("sha256").update(readFileSync(src)).digest("hex");
+  ({ src, sha256 } = stageBinary(work));
   originalLimit = readLimit();
   NAMES.forEach((name, i) => {
     const h = HOSTS[name];

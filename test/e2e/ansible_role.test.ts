@@ -29,13 +29,15 @@ import {
   ANSIBLE_DIR,
   debugMessage,
   fatalMessage,
+  fileSha256,
   type PlaybookRun,
   parseRecap,
   removeAnsibleHome,
   runPlaybook,
+  stageBinary,
   taskStatus,
 } from "../helpers/ansible.ts";
-import { BINARY, IS_ROOT, REPO, readLimit, rootTest } from "../helpers/env.ts";
+import { IS_ROOT, readLimit, rootTest } from "../helpers/env.ts";
 import { makeProcTree, mapsText } from "../helpers/proc_tree.ts";
 import { makeSysctlRoot, type SysctlTree, sysctlNamespace } from "../helpers/sysctl_tree.ts";
 import { snapshot } from "../helpers/tree_snapshot.ts";
@@ -185,10 +187,6 @@ function hostsInventory(hosts: Record<string, Host>): unknown {
   return inventory(Object.fromEntries(Object.entries(hosts).map(([n, h]) => [n, h.vars])));
 }
 
-function fileSha256(path: string): string {
-  return new Bun.CryptoHasher("sha256").update(readFileSync(path)).digest("hex");
-}
-
 /** The fixture's own "live" value: a --root run must not write it either. */
 function fixtureLimit(h: Host): string {
   return readFileSync(join(h.procfs, "sys/vm/max_map_count"), "utf8");
@@ -196,15 +194,8 @@ function fixtureLimit(h: Host): string {
 
 beforeAll(() => {
   if (!IS_ROOT || !HAVE_ANSIBLE) return;
-  if (!existsSync(BINARY)) {
-    const b = Bun.spawnSync([process.execPath, "scripts/build.ts"], { cwd: REPO, stderr: "pipe" });
-    if (b.exitCode !== 0) throw new Error(`npm run build failed: ${b.stderr.toString()}`);
-  }
   work = mkdtempSync(join(tmpdir(), "vmaudit-ansible-"));
-  // A copy: another test rebuilding dist/vmaudit cannot change it mid-run.
-  src = join(work, "vmaudit-src");
-  copyFileSync(BINARY, src);
-  sha256 = fileSha256(src);
+  ({ src, sha256 } = stageBinary(work));
   originalLimit = readLimit();
 });
 

@@ -4,10 +4,17 @@
  * the messages of failed tasks. Also snapshots of folders, to prove that a
  * run changed nothing.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { REPO } from "./env.ts";
+import { BINARY, REPO } from "./env.ts";
 
 export const ANSIBLE_DIR = join(REPO, "deploy", "ansible");
 
@@ -163,4 +170,24 @@ export function debugMessage(stdout: string, task: string, host: string): string
   const start = section.indexOf("{", at);
   const end = section.indexOf("\n}", start);
   return JSON.parse(section.slice(start, end + 2)).msg as string[];
+}
+
+/** The sha256 of a file, as `vmaudit_sha256` wants it. */
+export function fileSha256(path: string): string {
+  return new Bun.CryptoHasher("sha256").update(readFileSync(path)).digest("hex");
+}
+
+/**
+ * The binary the role installs: a copy of dist/vmaudit (built first when
+ * missing) in `work`, so another test rebuilding dist/vmaudit cannot change
+ * it mid-run, with its sha256.
+ */
+export function stageBinary(work: string): { src: string; sha256: string } {
+  if (!existsSync(BINARY)) {
+    const b = Bun.spawnSync([process.execPath, "scripts/build.ts"], { cwd: REPO, stderr: "pipe" });
+    if (b.exitCode !== 0) throw new Error(`npm run build failed: ${b.stderr.toString()}`);
+  }
+  const src = join(work, "vmaudit-src");
+  copyFileSync(BINARY, src);
+  return { src, sha256: fileSha256(src) };
 }
