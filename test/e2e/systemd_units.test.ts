@@ -28,6 +28,13 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** A unit as the packages install it (the exporter's port filled in). */
 const unitText = (name: string) => installedUnitText(name, readFileSync(join(UNITS, name), "utf8"));
 
+/**
+ * The unit with ExecStart= pointed at dist/vmaudit: before installation
+ * /usr/bin/vmaudit does not exist, and verify checks that it is executable.
+ */
+const unitWithBuiltBinary = (name: string) =>
+  unitText(name).replace(/^ExecStart=\/usr\/bin\/vmaudit /m, `ExecStart=${binary()} `);
+
 /** The values of `key=` in a unit, in order (comments and sections ignored). */
 function directive(text: string, key: string): string[] {
   return text
@@ -82,12 +89,7 @@ describe("README", () => {
 
 describe(SERVICE, () => {
   test("systemd-analyze verify accepts it and its timer (ExecStart= pointed at dist/vmaudit)", () => {
-    // Before installation /usr/bin/vmaudit does not exist, and verify checks
-    // that it is executable; only that path is changed here.
-    const service = unitText(SERVICE).replace(
-      /^ExecStart=\/usr\/bin\/vmaudit /m,
-      `ExecStart=${binary()} `,
-    );
+    const service = unitWithBuiltBinary(SERVICE);
     expect(service).not.toBe(unitText(SERVICE));
     writeFileSync(join(dir, SERVICE), service);
     writeFileSync(join(dir, TIMER), unitText(TIMER));
@@ -165,10 +167,7 @@ describe("Documentation=man:vmaudit(1)", () => {
     const page = runBinary(["help", "--man"]);
     expect(page.code).toBe(0);
     writeFileSync(join(man, "man1", "vmaudit.1"), page.stdout);
-    const service = unitText(SERVICE).replace(
-      /^ExecStart=\/usr\/bin\/vmaudit /m,
-      `ExecStart=${binary()} `,
-    );
+    const service = unitWithBuiltBinary(SERVICE);
     const units = join(dir, "documented");
     mkdirSync(units);
     writeFileSync(join(units, SERVICE), service);
@@ -189,10 +188,7 @@ describe("Documentation=man:vmaudit(1)", () => {
 
 describe(EXPORTER, () => {
   test("systemd-analyze verify accepts it (ExecStart= pointed at dist/vmaudit)", () => {
-    const unit = unitText(EXPORTER).replace(
-      /^ExecStart=\/usr\/bin\/vmaudit /m,
-      `ExecStart=${binary()} `,
-    );
+    const unit = unitWithBuiltBinary(EXPORTER);
     expect(unit).not.toBe(unitText(EXPORTER));
     const verify = join(dir, "verify-exporter");
     mkdirSync(verify, { recursive: true });
